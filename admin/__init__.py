@@ -1,0 +1,41 @@
+"""XueJi admin: the Flask-AppBuilder application (composition root: create_app)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+MIGRATIONS_DIR = __path__[0] + "/migrations"
+
+
+def create_app(**overrides: Any) -> Flask:
+    """Build the app: config from XUEJI_* env (plus test overrides), extensions, views."""
+    # Imported here so that `admin.domain` stays importable without loading Flask.
+    from flask import Flask
+    from flask_appbuilder import AppBuilder
+
+    from .config import build_config
+    from .extensions import csrf, db, migrate
+
+    app = Flask(__name__)
+    app.config.update(build_config())
+    app.config.update(overrides)
+    logging.getLogger("xueji").setLevel(app.config.get("XUEJI_LOG_LEVEL", logging.INFO))
+    # FAB logs advice meant for its own CLI ("use flask fab command"); ours replaces it.
+    logging.getLogger("flask_appbuilder").setLevel(logging.ERROR)
+
+    db.init_app(app)
+    csrf.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+
+    with app.app_context():
+        from . import models  # noqa: F401  (register tables on FAB's metadata)
+        from .views import register_views
+
+        appbuilder = AppBuilder(update_perms=False)
+        appbuilder.init_app(app, db.session)
+        register_views(appbuilder)
+    return app

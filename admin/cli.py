@@ -1,0 +1,246 @@
+"""The `xueji` command line (public contract in README). Every command reports bad input or an
+unusable environment as one clear line on stderr and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from datetime import date
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
+
+from .config import ConfigError, database_url, ensure_data_dir
+from .roles import ROLES
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEMO_ADMIN = ("admin", "Xueji-Demo-2026")
+
+
+def _safe_url() -> str:
+    try:
+        return make_url(database_url()).render_as_string(hide_password=True)
+    except ArgumentError:
+        return database_url()
+
+
+def fail(message: str, code: int = 2) -> None:
+    click.echo(f"xueji: error: {message}", err=True)
+    sys.exit(code)
+
+
+def friendly_errors(func: F) -> F:
+    """Turn configuration and database failures into one line and exit status 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ConfigError as exc:
+            fail(str(exc))
+        except (ArgumentError, NoSuchModuleError) as exc:
+            fail(f"XUEJI_DATABASE_URL={_safe_url()!s} is not a usable database URL ({exc})")
+        except OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            fail(f"cannot use the database {_safe_url()}: {reason}")
+        except SQLAlchemyError as exc:
+            fail(f"database error on {_safe_url()}: {exc.__class__.__name__}: {exc}")
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _app() -> Any:
+    from . import create_app
+
+    return create_app()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """XueJi (学籍): the national student-status registry."""
+
+
+@main.command("init")
+@friendly_errors
+def init_command() -> None:
+    """Migrate the database, load code tables and regions, create roles. Idempotent."""
+    ensure_data_dir()
+    app = _app()
+    with app.app_context():
+        from .services.setup import initialize
+
+        report = initialize()
+    if report.migrated_from == report.migrated_to:
+        click.echo(f"schema: up to date at revision {report.migrated_to}")
+    else:
+        click.echo(f"schema: migrated {report.migrated_from or 'empty'} → {report.migrated_to}")
+    click.echo(f"code tables: {report.codes}")
+    click.echo(f"regions: {report.regions}")
+    click.echo(
+        "roles: "
+        + (", ".join(report.roles_created) + " created" if report.roles_created else "unchanged")
+    )
+
+
+@main.command("create-user")
+@click.option("--username", required=True)
+@click.option("--password", required=True)
+@click.option("--role", required=True, type=click.Choice(ROLES, case_sensitive=True))
+@click.option("--region", default=None, help="GB/T 2260 region prefix (2, 4 or 6 digits)")
+@click.option("--school", default=None, help="10-digit 学校标识码")
+@click.option("--email", default=None)
+@click.option("--first-name", default=None)
+@click.option("--last-name", default=None)
+@friendly_errors
+def create_user_command(
+    username: str,
+    password: str,
+    role: str,
+    region: str | None,
+    school: str | None,
+    email: str | None,
+    first_name: str | None,
+    last_name: str | None,
+) -> None:
+    """Create a login account with one role."""
+    app = _app()
+    with app.app_context():
+        from .services.accounts import AccountError, create_account
+
+        try:
+            create_account(
+                username=username,
+                password=password,
+                role=role,
+                region=region,
+                school=school,
+                email=email,
+                first_name=first_name,
+                last_name=last_name,
+            )
+        except AccountError as exc:
+            fail(str(exc))
+    click.echo(f"user {username} created with role {role}")
+
+
+def _progress_bar(total: int) -> tuple[Callable[[int], None], Callable[[], None]]:
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, unit="students", desc="seed", file=sys.stderr)
+        return bar.update, bar.close
+    done = [0]
+
+    def log(n: int) -> None:
+        done[0] += n
+        click.echo(f"seed progress students={done[0]} total={total}", err=True)
+
+    return log, lambda: None
+
+
+@main.command("seed")
+@click.option("--students", default=30_000, show_default=True, type=int)
+@click.option("--years", default=3, show_default=True, type=int)
+@click.option("--seed", "seed_value", default=2026, show_default=True, type=int)
+@click.option(
+    "--provinces",
+    default="11,64,46",
+    show_default=True,
+    help="comma-separated 2-digit province codes",
+)
+@friendly_errors
+def seed_command(students: int, years: int, seed_value: int, provinces: str) -> None:
+    """Build a synthetic nation (deterministic under --seed) into an empty registry."""
+    from .services.seed import SeedOptions
+
+    options = SeedOptions(
+        students=students,
+        years=years,
+        seed=seed_value,
+        provinces=tuple(p.strip() for p in provinces.split(",") if p.strip()),
+    )
+    problems = options.validate()
+    if problems:
+        fail("; ".join(problems))
+    _run_seed(options)
+
+
+def _run_seed(options: Any) -> None:
+    from .extensions import db
+    from .services.seed import SeedRefused, seed_database
+
+    app = _app()
+    with app.app_context():
+        update, close = _progress_bar(options.students)
+        try:
+            report = seed_database(db.engine, options, progress=update)
+        except SeedRefused as exc:
+            close()
+            fail(str(exc))
+        close()
+    counts = report.counts
+    click.echo(
+        f"seeded {counts['student']:,} students, {counts['guardian']:,} family members, "
+        f"{counts['enrollment']:,} enrollments, {counts['school']:,} schools, "
+        f"{counts['school_class']:,} classes in {report.counties} counties; "
+        f"school years {report.school_years[0]} … {report.school_years[-1]}"
+    )
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+@friendly_errors
+def serve_command(host: str, port: int, workers: int) -> None:
+    """Serve the admin (and dashboards) with gunicorn."""
+    from .wsgi_server import serve
+
+    serve(host=host, port=port, workers=workers)
+
+
+@main.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--students", default=30_000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="prepare the demo data and exit")
+@friendly_errors
+def demo_command(host: str, port: int, students: int, no_serve: bool) -> None:
+    """init + seed (when the registry is empty) + demo accounts + serve."""
+    from sqlalchemy import text
+
+    from .extensions import db
+    from .services.seed import SeedOptions
+
+    ensure_data_dir()
+    click.echo(f"database: {_safe_url()}")
+    init_command.callback()  # type: ignore[misc]
+    app = _app()
+    with app.app_context():
+        has_schools = db.session.execute(text("SELECT COUNT(*) FROM school")).scalar_one()
+        from .services.accounts import ensure_demo_accounts
+
+        accounts = ensure_demo_accounts([("Admin", *DEMO_ADMIN)])
+    if not has_schools:
+        _run_seed(SeedOptions(students=students, today=date.today()))
+    else:
+        click.echo(f"registry already seeded ({has_schools} schools): keeping it")
+    url = f"http://{host}:{port}/"
+    click.echo("")
+    click.echo(f"XueJi demo: {url}")
+    click.echo("demo accounts (username / password / role):")
+    for role, username, password in accounts:
+        click.echo(f"  {username} / {password} / {role}")
+    if not no_serve:
+        from .wsgi_server import serve
+
+        serve(host=host, port=port, workers=int(os.environ.get("XUEJI_WORKERS", "2")))
+
+
+if __name__ == "__main__":
+    main()

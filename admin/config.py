@@ -1,0 +1,98 @@
+"""Default configuration. Every deployment setting comes from XUEJI_* environment variables
+(the public contract in README); nothing here needs editing to deploy."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask_appbuilder.const import AUTH_DB
+
+
+class ConfigError(Exception):
+    """A setting is unusable; the message names the variable and the rule."""
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("XUEJI_DATA_DIR", "./var")).expanduser().resolve()
+
+
+def database_url() -> str:
+    url = os.environ.get("XUEJI_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{data_dir() / 'xueji.db'}"
+
+
+def warehouse_dir() -> Path:
+    default = data_dir() / "warehouse"
+    return Path(os.environ.get("XUEJI_WAREHOUSE_DIR", str(default))).expanduser().resolve()
+
+
+def ensure_data_dir() -> Path:
+    """Create the data folder and prove it is writable, or raise ConfigError."""
+    path = data_dir()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(
+            f"XUEJI_DATA_DIR={path}: the data folder must be writable ({exc.strerror})"
+        ) from exc
+    return path
+
+
+def secret_key() -> str:
+    """XUEJI_SECRET_KEY, or a random key kept in the data folder so sessions survive restarts."""
+    key = os.environ.get("XUEJI_SECRET_KEY")
+    if key:
+        if len(key) < 32:
+            raise ConfigError("XUEJI_SECRET_KEY must be at least 32 characters long")
+        return key
+    path = data_dir() / "secret_key"
+    try:
+        if path.exists():
+            return path.read_text().strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+    except OSError:
+        # An unwritable data dir is reported by ensure_data_dir(); a process-local key is
+        # enough for read-only commands.
+        return secrets.token_hex(32)
+
+
+def build_config() -> dict[str, object]:
+    """The Flask/FAB configuration for this process."""
+    return {
+        "SECRET_KEY": secret_key(),
+        "SQLALCHEMY_DATABASE_URI": database_url(),
+        "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Alembic owns the DDL and `xueji init` owns roles/permissions (STACK_NOTES §6).
+        "FAB_CREATE_DB": False,
+        "FAB_UPDATE_PERMS": False,
+        "AUTH_TYPE": AUTH_DB,
+        "APP_NAME": "学籍 XueJi",
+        "APP_THEME": "",
+        "FAB_API_SWAGGER_UI": True,
+        "BABEL_DEFAULT_LOCALE": os.environ.get("XUEJI_DEFAULT_LOCALE", "zh"),
+        "BABEL_DEFAULT_FOLDER": "translations",
+        "LANGUAGES": {
+            "zh": {"flag": "cn", "name": "中文"},
+            "en": {"flag": "gb", "name": "English"},
+        },
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("XUEJI_HTTPS", "0") == "1",
+        "WTF_CSRF_ENABLED": True,
+        "XUEJI_DATA_DIR": str(data_dir()),
+        "XUEJI_WAREHOUSE_DIR": str(warehouse_dir()),
+        "XUEJI_REDIS_URL": os.environ.get("XUEJI_REDIS_URL", ""),
+        "XUEJI_AGE_TOLERANCE_YEARS": int(os.environ.get("XUEJI_AGE_TOLERANCE_YEARS", "2")),
+    }

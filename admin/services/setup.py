@@ -1,0 +1,61 @@
+"""`xueji init`: migrate, load reference data, create roles and permissions. Idempotent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import current_app
+from flask_appbuilder.security.manager import BaseSecurityManager
+from flask_migrate import upgrade
+from sqlalchemy import inspect
+
+from .. import MIGRATIONS_DIR
+from ..extensions import db
+from ..roles import ROLES
+from .reference_data import LoadResult, load_code_tables, load_regions
+
+
+@dataclass
+class InitReport:
+    migrated_from: str | None = None
+    migrated_to: str | None = None
+    codes: LoadResult = field(default_factory=LoadResult)
+    regions: LoadResult = field(default_factory=LoadResult)
+    roles_created: list[str] = field(default_factory=list)
+
+
+def _current_revision() -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with db.engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def initialize() -> InitReport:
+    """Bring the database to the current schema and reference data. Must run in an app context."""
+    report = InitReport(migrated_from=_current_revision())
+    upgrade(directory=MIGRATIONS_DIR)
+    report.migrated_to = _current_revision()
+
+    session = db.session
+    report.codes = load_code_tables(session)
+    report.regions = load_regions(session)
+    session.commit()
+
+    appbuilder = current_app.appbuilder
+    sm = appbuilder.sm
+    before = {r.name for r in sm.get_all_roles()}
+    # Role rows only: the DDL is Alembic's (FAB_CREATE_DB is off).
+    BaseSecurityManager.create_db(sm)
+    appbuilder.add_permissions(update_perms=True)  # each new permission is granted to Admin
+    for name in ROLES:
+        if sm.find_role(name) is None:
+            sm.add_role(name)
+    after = {r.name for r in sm.get_all_roles()}
+    report.roles_created = sorted(after - before)
+    session.commit()
+    return report
+
+
+def is_initialized() -> bool:
+    return "student" in inspect(db.engine).get_table_names()

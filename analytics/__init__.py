@@ -1,0 +1,1 @@
+"""Metric definitions over the warehouse (built in the warehouse issue)."""

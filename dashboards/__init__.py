@@ -1,0 +1,1 @@
+"""Dash dashboards mounted on the admin server (built in the warehouse issue)."""

@@ -1,0 +1,1 @@
+"""`xueji etl`: the only writer of the DuckDB warehouse (built in the warehouse issue)."""

@@ -1,0 +1,132 @@
+"""Shared fixtures: real databases (a fresh SQLite file, a fresh PostgreSQL database per
+test module or session), the Flask app on top of them, and a seeded registry."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import psycopg
+import pytest
+
+PG_ADMIN_DSN = os.environ.get(
+    "XUEJI_TEST_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+)
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# A fixed "today" keeps the generated nation identical whatever the calendar says.
+SEED_TODAY = date(2026, 11, 28)
+
+
+def _pg_available() -> str | None:
+    try:
+        with psycopg.connect(PG_ADMIN_DSN, connect_timeout=3):
+            return None
+    except psycopg.Error as exc:
+        return str(exc).strip().splitlines()[0]
+
+
+class PgDatabase:
+    """A throwaway PostgreSQL database, created now and dropped by drop()."""
+
+    def __init__(self) -> None:
+        problem = _pg_available()
+        if problem:
+            if IN_CI:
+                pytest.fail(f"PostgreSQL is required under CI=true but unreachable: {problem}")
+            pytest.skip(f"PostgreSQL unreachable: {problem}")
+        self.name = f"xueji_test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{self.name}"')
+        params = psycopg.conninfo.conninfo_to_dict(PG_ADMIN_DSN)
+        self.url = (
+            f"postgresql+psycopg://{params.get('user', 'postgres')}@{params.get('host', '127.0.0.1')}:"
+            f"{params.get('port', 5432)}/{self.name}"
+        )
+
+    def drop(self) -> None:
+        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+def make_database(kind: str, folder: Path) -> tuple[str, object]:
+    if kind == "sqlite":
+        return f"sqlite:///{folder / 'xueji.db'}", None
+    pg = PgDatabase()
+    return pg.url, pg
+
+
+def make_app(url: str, data_dir: Path):
+    os.environ["XUEJI_DATA_DIR"] = str(data_dir)
+    from admin import create_app
+
+    return create_app(
+        SQLALCHEMY_DATABASE_URI=url,
+        TESTING=True,
+        SECRET_KEY="test-secret-key-" + "x" * 32,
+        XUEJI_DATA_DIR=str(data_dir),
+    )
+
+
+@pytest.fixture(params=["sqlite", "pg"])
+def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "pg":
+        request.node.add_marker(pytest.mark.pg)
+    return request.param
+
+
+@pytest.fixture
+def empty_db(backend: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """(backend, url) of a brand-new, empty database."""
+    url, handle = make_database(backend, tmp_path)
+    yield backend, url
+    if handle is not None:
+        handle.drop()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def app(empty_db: tuple[str, str], tmp_path: Path):
+    _, url = empty_db
+    application = make_app(url, tmp_path)
+    yield application
+    from admin.extensions import db
+
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def initialized_app(app):
+    from admin.services.setup import initialize
+
+    with app.app_context():
+        initialize()
+    return app
+
+
+@pytest.fixture(scope="session", params=["sqlite", "pg"])
+def seeded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """A registry initialised and seeded once per backend for the whole session
+    (3,000 students over 3 school years); tests must not modify it."""
+    folder = tmp_path_factory.mktemp(f"seeded-{request.param}")
+    url, handle = make_database(request.param, folder)
+    application = make_app(url, folder)
+    from admin.extensions import db
+    from admin.services.seed import SeedOptions, seed_database
+    from admin.services.setup import initialize
+
+    with application.app_context():
+        initialize()
+        report = seed_database(
+            db.engine, SeedOptions(students=3000, years=3, seed=7, today=SEED_TODAY)
+        )
+    application.config["SEED_REPORT"] = report
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    if handle is not None:
+        handle.drop()  # type: ignore[attr-defined]
