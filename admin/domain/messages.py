@@ -81,7 +81,23 @@ FIELD_LABELS: dict[str, dict[str, str]] = {
     # Accounts (admin/domain/passwords.py)
     "username": {ZH_CN: "用户名", EN: "Username"},
     "password": {ZH_CN: "密码", EN: "Password"},
+    "admission_method": {ZH_CN: "入学方式", EN: "Admission method"},
 }
+
+# Form items 49–72: the same twelve fields for 家庭成员或监护人信息一 and 二.
+_GUARDIAN_ITEMS: dict[str, tuple[str, str]] = {
+    "name": ("姓名", "name"),
+    "relationship": ("关系", "relationship"),
+    "phone": ("联系电话", "phone"),
+    "id_doc_type": ("身份证件类型", "ID document type"),
+    "id_number": ("身份证件号", "ID number"),
+}
+for _seq, (_zh_seq, _en_seq) in enumerate((("一", "1"), ("二", "2")), start=1):
+    for _item, (_zh, _en) in _GUARDIAN_ITEMS.items():
+        FIELD_LABELS[f"guardian{_seq}_{_item}"] = {
+            ZH_CN: f"家庭成员或监护人{_zh_seq}{_zh}",
+            EN: f"Family member/guardian {_en_seq} {_en}",
+        }
 
 # Templates: ``{field}`` is the localized field label; other names come from ``params``.
 MESSAGES: dict[str, dict[str, str]] = {
@@ -114,6 +130,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "id_number.birth_date_future": {
         ZH_CN: "{field}：出生日期码 {value} 晚于今天",
         EN: "{field}: the birth date {value} is in the future",
+    },
+    "id_number.duplicate": {
+        ZH_CN: "{field}：该证件号已登记在册，一人只能有一个学籍",
+        EN: "{field}: this document number is already registered; one student, one record",
     },
     "id_number.check_digit": {
         ZH_CN: "{field}：校验码错误，应为 {expected}",
