@@ -81,7 +81,6 @@ FIELD_LABELS: dict[str, dict[str, str]] = {
     # Accounts (admin/domain/passwords.py)
     "username": {ZH_CN: "用户名", EN: "Username"},
     "password": {ZH_CN: "密码", EN: "Password"},
-    "admission_method": {ZH_CN: "入学方式", EN: "Admission method"},
 }
 
 # Form items 49–72: the same twelve fields for 家庭成员或监护人信息一 and 二.
