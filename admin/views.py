@@ -229,7 +229,6 @@ class CodeItemView(ModelView):
         "valid_from": _l("Valid from"),
         "valid_to": _l("Valid to"),
         "sort_order": _l("Sort order"),
-        "extra": _l("Brand new label"),
     }
 
 
