@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
 from .config import ConfigError, database_url, ensure_data_dir
-from .roles import ROLES
+from .security.roles import ROLES
 
 F = TypeVar("F", bound=Callable[..., Any])
 

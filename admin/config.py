@@ -81,6 +81,11 @@ def build_config() -> dict[str, object]:
         "APP_NAME": "学籍 XueJi",
         "APP_THEME": "",
         "FAB_API_SWAGGER_UI": True,
+        "FAB_SECURITY_MANAGER_CLASS": "admin.security.manager.RegistrySecurityManager",
+        "FAB_ADD_SECURITY_PERMISSION_VIEW": False,
+        "FAB_ADD_SECURITY_VIEW_MENU_VIEW": False,
+        "FAB_ADD_SECURITY_PERMISSION_VIEWS_VIEW": False,
+        "FAB_API_MAX_PAGE_SIZE": 100,
         "BABEL_DEFAULT_LOCALE": os.environ.get("XUEJI_DEFAULT_LOCALE", "zh"),
         "BABEL_DEFAULT_FOLDER": "translations",
         "LANGUAGES": {

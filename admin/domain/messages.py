@@ -81,6 +81,9 @@ FIELD_LABELS: dict[str, dict[str, str]] = {
     # Accounts (admin/domain/passwords.py)
     "username": {ZH_CN: "用户名", EN: "Username"},
     "password": {ZH_CN: "密码", EN: "Password"},
+    "school": {ZH_CN: "学校", EN: "School"},
+    "version": {ZH_CN: "版本号", EN: "Version"},
+    "record": {ZH_CN: "记录", EN: "Record"},
 }
 
 # Form items 49–72: the same twelve fields for 家庭成员或监护人信息一 and 二.
@@ -223,6 +226,28 @@ MESSAGES: dict[str, dict[str, str]] = {
         "该区划和出生日期下的顺序码已用尽",
         EN: "{field}: the J sequence must be 001–999 (got {sequence}); "
         "no sequence is left for this division and birth date",
+    },
+    # --- records and scope (admin services, views and APIs) ---
+    "scope.school": {
+        ZH_CN: "{field}：超出您的管辖范围，不能在该学校建立或迁入记录",
+        EN: "{field}: outside your scope; you may not create or move a record there",
+    },
+    "version.required": {
+        ZH_CN: "{field}：修改时须提供读取时的版本号（If-Match 或 version），以免覆盖他人的修改",
+        EN: "{field}: send the version you read (If-Match or version) so that no one "
+        "else's change is overwritten",
+    },
+    "student_number.duplicate": {
+        ZH_CN: "{field}：该学籍号已被使用",
+        EN: "{field}: this student number is already in use",
+    },
+    "enrollment.duplicate": {
+        ZH_CN: "{field}：该学生本学年已有在读的注册记录",
+        EN: "{field}: the student already has an active enrollment this school year",
+    },
+    "database.constraint": {
+        ZH_CN: "{field}：与已有数据冲突，未保存",
+        EN: "{field}: conflicts with existing data; nothing was saved",
     },
     # --- accounts (admin/domain/passwords.py) ---
     "password.too_short": {

@@ -3,11 +3,13 @@ Alembic sees FAB's ab_* tables and ours in one history."""
 
 from flask_appbuilder import Model
 
+from .academics import TeachingAssignment
 from .audit import AuditLog
 from .codes import CodeItem, CodeSet
+from .files import StudentFile
 from .geo import Region
 from .schools import School, SchoolClass, SchoolYear, Term
-from .security import UserScope
+from .security import ParentLink, PasswordResetToken, UserScope
 from .status import StatusChangeRequest, StatusChangeStep
 from .students import (
     Enrollment,
@@ -28,6 +30,8 @@ __all__ = [
     "Guardian",
     "JNumberSequence",
     "Model",
+    "ParentLink",
+    "PasswordResetToken",
     "Region",
     "School",
     "SchoolClass",
@@ -35,8 +39,10 @@ __all__ = [
     "StatusChangeRequest",
     "StatusChangeStep",
     "Student",
+    "StudentFile",
     "StudentIdDocument",
     "StudentNumberHistory",
+    "TeachingAssignment",
     "Term",
     "UserScope",
     "metadata",

@@ -21,6 +21,7 @@ class AuditLog(Model):
     action = Column(String(16), nullable=False)  # insert / update / delete / login / …
     table_name = Column(String(64), index=True)
     row_pk = Column(String(64))
+    student_id = Column(Integer, index=True)  # the student a registry change concerns
     school_id = Column(Integer, index=True)  # for scoping audit screens
     region_code = Column(String(6), index=True)
     changes = Column(JSON)

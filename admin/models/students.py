@@ -86,13 +86,18 @@ class Student(Model):
     needs_school_bus = Column(Boolean, nullable=False, default=False)  # 48 是否需要乘坐校车
     # Registry state (not form items)
     current_status = Column(String(2), nullable=False, default="01", index=True)  # 学生当前状态
+    # Where the student is now (mirrors the active enrollment; drives scope and list filters).
     current_school_id = Column(Integer, ForeignKey("school.id"), index=True)
+    current_class_id = Column(Integer, ForeignKey("school_class.id"), index=True)
+    current_grade_code = Column(String(2), index=True)
     contact_confirmed_at = Column(DateTime)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    updated_by = Column(String(64))
     version = Column(Integer, nullable=False, default=1)
 
     current_school = relationship("School")
+    current_class = relationship("SchoolClass")
     guardians = relationship("Guardian", back_populates="student", order_by="Guardian.seq")
     enrollments = relationship(
         "Enrollment", back_populates="student", order_by="Enrollment.school_year_id"
@@ -209,6 +214,8 @@ class Enrollment(Model):
     is_active = Column(Boolean, nullable=False, default=True)
     ended_on = Column(Date)
     end_reason = Column(String(2))  # status_change_type code that ended it
+    updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    updated_by = Column(String(64))
     version = Column(Integer, nullable=False, default=1)
 
     student = relationship("Student", back_populates="enrollments")

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from ..domain.passwords import check_password_policy
 from ..extensions import db
 from ..models import Region, School, UserScope
-from ..roles import ROLES
+from ..security.roles import ROLES
 
 SCHOOL_ROLES = {"SchoolRegistrar", "SchoolLeader", "Teacher"}
 REGION_ROLES = {"BureauOfficer", "BureauAnalyst", "Leadership"}

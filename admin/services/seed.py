@@ -174,9 +174,12 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
         "needs_school_bus",
         "current_status",
         "current_school_id",
+        "current_class_id",
+        "current_grade_code",
         "contact_confirmed_at",
         "created_at",
         "updated_at",
+        "updated_by",
         "version",
     ),
     "student_id_document": (
@@ -231,6 +234,8 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
         "is_active",
         "ended_on",
         "end_reason",
+        "updated_at",
+        "updated_by",
         "version",
     ),
     "j_number_sequence": ("region_code", "birth_date", "last_sequence"),
@@ -650,6 +655,9 @@ class NationGenerator:
         last_grade_year = cohort.entry_year + cohort.length - 1
         graduated = last_grade_year < self.current_year
         status = "05" if graduated else ("02" if rng.random() < 0.003 else "01")
+        last_year = min(self.current_year, last_grade_year)
+        current_grade = STAGE_DIGIT[cohort.stage] + str(last_year - cohort.entry_year + 1)
+        current_class_id = self.class_ids[(school.id, last_year, current_grade, class_no)]
         political = "13"
         if cohort.stage == "senior" and rng.random() < 0.35:
             political = "03"
@@ -753,9 +761,12 @@ class NationGenerator:
                 needs_bus,
                 status,
                 school.id,
+                current_class_id,
+                current_grade,
                 self.now - timedelta(days=rng.randrange(0, 500)),
                 entry_dt,
                 self.now,
+                None,
                 1,
             ),
         )
@@ -842,6 +853,8 @@ class NationGenerator:
                     True,
                     date(year + 1, 7, 10) if past else None,
                     "21" if past and grade_year == cohort.length else None,
+                    self.now,
+                    None,
                     1,
                 ),
             )

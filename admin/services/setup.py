@@ -11,7 +11,7 @@ from sqlalchemy import inspect
 
 from .. import MIGRATIONS_DIR
 from ..extensions import db
-from ..roles import ROLES
+from ..security.roles import ROLES
 from .reference_data import LoadResult, load_code_tables, load_regions
 
 
@@ -22,6 +22,7 @@ class InitReport:
     codes: LoadResult = field(default_factory=LoadResult)
     regions: LoadResult = field(default_factory=LoadResult)
     roles_created: list[str] = field(default_factory=list)
+    permissions: dict[str, int] = field(default_factory=dict)
 
 
 def _current_revision() -> str | None:
@@ -51,6 +52,7 @@ def initialize() -> InitReport:
     for name in ROLES:
         if sm.find_role(name) is None:
             sm.add_role(name)
+    report.permissions = sm.sync_role_definitions()
     after = {r.name for r in sm.get_all_roles()}
     report.roles_created = sorted(after - before)
     session.commit()

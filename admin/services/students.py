@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -36,6 +36,7 @@ from ..models import (
     Region,
     School,
     SchoolClass,
+    SchoolYear,
     Student,
     StudentIdDocument,
     StudentNumberHistory,
@@ -172,8 +173,11 @@ def validate_student_input(
     school_year_start: date | None = None,
     primary_years: int = 6,
     age_tolerance_years: int = 2,
+    check_guardians: bool = True,
 ) -> tuple[dict[str, Any], list[Violation]]:
-    """Check one student's form; return the cleaned values and every violation found."""
+    """Check one student's form; return the cleaned values and every violation found.
+    With check_guardians=False the guardian-ID rule is left to the step that adds family
+    members (the admin's one-table-at-a-time screens)."""
     problems: list[Violation] = []
     clean: dict[str, Any] = {k: data.get(k) for k in STUDENT_FORM_FIELDS}
     for name in REQUIRED_FIELDS:
@@ -252,7 +256,7 @@ def validate_student_input(
             else:
                 g["id_number"] = normalize_id_number(str(guardian["id_number"]))
         clean_guardians.append(g)
-    if doc_type:
+    if doc_type and check_guardians:
         problems += check_guardian_id_required(
             student_has_id, [g.get("id_number") for g in clean_guardians]
         )
@@ -312,6 +316,8 @@ def add_student(
             student_number_kind="L",
             current_status="01",
             current_school_id=school.id,
+            current_class_id=school_class.id,
+            current_grade_code=school_class.grade_code,
         )
         session.add(student)
         session.flush()
@@ -350,3 +356,106 @@ def add_student(
         raise
     savepoint.commit()
     return student
+
+
+def _record_of(student: Student) -> dict[str, Any]:
+    return {name: getattr(student, name) for name in STUDENT_FORM_FIELDS}
+
+
+def _raise_if(problems: list[Violation]) -> None:
+    if problems:
+        raise RuleError(problems)
+
+
+def prepare_new_student(session: Session, student: Student, today: date | None = None) -> None:
+    """Validate a student created on the admin's student screen and give it its L number,
+    number history and ID-document history (flushed with the student)."""
+    today = today or date.today()
+    catalog = CodeCatalog.load(session, today)
+    clean, problems = validate_student_input(
+        _record_of(student), [], catalog, today=today, check_guardians=False
+    )
+    if student.current_school is None:
+        problems.append(Violation("required", "school", {}))
+    _raise_if(problems)
+    clean.pop("guardians")
+    for name, value in clean.items():
+        setattr(student, name, value)
+    number = new_l_number(session, student.current_school.region_code, clean["birth_date"])
+    student.student_number = number
+    student.student_number_kind = "L"
+    student.current_status = student.current_status or "01"
+    session.add(StudentNumberHistory(student=student, number=number, kind="L"))
+    session.add(
+        StudentIdDocument(
+            student=student,
+            doc_type=clean["id_doc_type"],
+            number=clean.get("id_number"),
+            valid_period=clean.get("id_valid_period"),
+        )
+    )
+
+
+def check_student_update(session: Session, student: Student, today: date | None = None) -> None:
+    """Validate an edited record (key fields are not editable here; see DOMAIN §1.4)."""
+    today = today or date.today()
+    catalog = CodeCatalog.load(session, today)
+    clean, problems = validate_student_input(
+        _record_of(student), [], catalog, today=today, check_guardians=False
+    )
+    _raise_if(problems)
+    clean.pop("guardians")
+    for name in ("phone", "postal_code", "email"):
+        if clean.get(name) is not None:
+            setattr(student, name, clean[name])
+
+
+def check_guardian(session: Session, guardian: Guardian, scope: Any = None) -> None:
+    today = date.today()
+    catalog = CodeCatalog.load(session, today)
+    problems: list[Violation] = []
+    problems += require(guardian.name, field="guardian_name")
+    problems += validate_code(
+        guardian.relationship_code,
+        field="guardian1_relationship",
+        allowed=catalog.codes.get("family_relationship", set()),
+    )
+    if guardian.seq not in (1, 2):
+        problems.append(Violation("code.unknown", "guardian_name", {"value": guardian.seq}))
+    if not _blank(guardian.phone):
+        problems += validate_phone(guardian.phone, field="guardian_phone")
+    if not _blank(guardian.id_number) and (guardian.id_doc_type or "1") in RESIDENT_ID_TYPES:
+        parsed, id_problems = validate_id_number(
+            guardian.id_number, today=today, field="guardian_id_number"
+        )
+        problems += id_problems
+        if parsed is not None:
+            guardian.id_number = parsed.number
+    _raise_if(problems)
+
+
+def check_enrollment(session: Session, enrollment: Enrollment) -> None:
+    """Keep an enrollment consistent with its class and mirror the current one on Student."""
+    klass = enrollment.school_class
+    problems: list[Violation] = []
+    if klass is None:
+        problems.append(Violation("required", "school", {}))
+    _raise_if(problems)
+    enrollment.school = klass.school
+    enrollment.school_id = klass.school_id
+    enrollment.school_year = klass.school_year
+    enrollment.school_year_id = klass.school_year_id
+    enrollment.grade_code = klass.grade_code
+    if enrollment.is_active is None:
+        enrollment.is_active = True
+    student = enrollment.student
+    latest_year = session.scalar(select(func.max(SchoolYear.start_date)))
+    if (
+        student is not None
+        and enrollment.is_active
+        and klass.school_year is not None
+        and klass.school_year.start_date == latest_year
+    ):
+        student.current_school = klass.school
+        student.current_class = klass
+        student.current_grade_code = klass.grade_code

@@ -1,0 +1,104 @@
+"""The eight roles of the public contract and what each may do.
+
+Permissions are coarse, per resource: `can_read`, `can_write`, `can_delete` (views and REST
+APIs share one `class_permission_name` per resource and map their methods onto these three),
+so a role reads as a short table. *Which rows* a role reaches is the scope (scope.py)."""
+
+from __future__ import annotations
+
+ROLES = (
+    "Admin",
+    "BureauOfficer",
+    "BureauAnalyst",
+    "Leadership",
+    "SchoolRegistrar",
+    "SchoolLeader",
+    "Teacher",
+    "Parent",
+)
+
+# When a user holds several roles, the broadest one decides the scope.
+ROLE_PRECEDENCE = (
+    "Admin",
+    "BureauOfficer",
+    "SchoolLeader",
+    "SchoolRegistrar",
+    "Teacher",
+    "BureauAnalyst",
+    "Leadership",
+    "Parent",
+)
+STATISTICS_ONLY_ROLES = frozenset({"BureauAnalyst", "Leadership"})
+
+# How view and API methods map onto the three permissions.
+METHOD_PERMISSIONS = {
+    # ModelView
+    "list": "read",
+    "show": "read",
+    "download": "read",
+    "add": "write",
+    "edit": "write",
+    "delete": "delete",
+    "action": "write",
+    "action_post": "write",
+    # ModelRestApi
+    "get": "read",
+    "get_list": "read",
+    "info": "read",
+    "related": "read",
+    "distinct": "read",
+    "post": "write",
+    "put": "write",
+    "bulk_delete": "delete",
+}
+
+R, RW, RWD = {"read"}, {"read", "write"}, {"read", "write", "delete"}
+
+# Resource → allowed actions, per role (Admin gets every permission).
+ROLE_PERMISSIONS: dict[str, dict[str, set[str]]] = {
+    "BureauOfficer": {
+        "Student": R,
+        "Guardian": R,
+        "Enrollment": R,
+        "School": RW,
+        "SchoolClass": R,
+        "SchoolYear": R,
+        "Region": R,
+        "AuditLog": R,
+        "StudentFile": R,
+    },
+    "BureauAnalyst": {"School": R, "SchoolYear": R, "Region": R},
+    "Leadership": {"School": R, "SchoolYear": R, "Region": R},
+    "SchoolRegistrar": {
+        "Student": RW,
+        "Guardian": RWD,
+        "Enrollment": RW,
+        "School": R,
+        "SchoolClass": RW,
+        "SchoolYear": R,
+        "Region": R,
+        "StudentFile": RW,
+    },
+    "SchoolLeader": {
+        "Student": R,
+        "Guardian": R,
+        "Enrollment": R,
+        "School": R,
+        "SchoolClass": R,
+        "SchoolYear": R,
+        "Region": R,
+        "AuditLog": R,
+        "StudentFile": R,
+    },
+    "Teacher": {
+        "Student": R,
+        "Guardian": R,
+        "Enrollment": R,
+        "SchoolClass": R,
+        "SchoolYear": R,
+    },
+    "Parent": {"Student": R, "Guardian": R, "Enrollment": R},
+}
+
+# Personal-data resources: never granted to statistics-only roles (checked by a test).
+PERSONAL_RESOURCES = frozenset({"Student", "Guardian", "Enrollment", "AuditLog", "StudentFile"})
