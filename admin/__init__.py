@@ -29,6 +29,14 @@ def create_app(**overrides: Any) -> Flask:
 
     db.init_app(app)
     csrf.init_app(app)
+
+    # Audit trail: every registry write is logged and hash-chained in its own transaction
+    # (admin/audit/README.md). Listens on the Session class, so db.session and plain
+    # Session(engine) sessions are covered; idempotent across apps in one process.
+    from .audit import register_audit
+
+    register_audit()
+
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
 
     with app.app_context():
@@ -38,4 +46,14 @@ def create_app(**overrides: Any) -> Flask:
         appbuilder = AppBuilder(update_perms=False)
         appbuilder.init_app(app, db.session)
         register_views(appbuilder)
+
+    # --- login hardening (admin/security) ---
+    from .security import password_age
+
+    password_age.init_app(app)  # after FAB's hook that sets g.user
+    if app.config.get("XUEJI_PROXY_FIX"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["XUEJI_PROXY_FIX"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     return app

@@ -86,6 +86,16 @@ class ScopedModelView(ModelView):
 
             self.edit_form_extra_fields = dict(self.edit_form_extra_fields or {})
             self.edit_form_extra_fields["row_version"] = HiddenField("row_version")
+            # FAB builds the form from edit_columns/fieldsets only; hidden_tag() renders it.
+            if self.edit_fieldsets:
+                title, spec = self.edit_fieldsets[0]
+                fields = [*spec["fields"], "row_version"]
+                self.edit_fieldsets = [
+                    (title, {**spec, "fields": fields}),
+                    *self.edit_fieldsets[1:],
+                ]
+            elif self.edit_columns:
+                self.edit_columns = [*self.edit_columns, "row_version"]
         super().__init__(**kwargs)
 
     # --- create / move -------------------------------------------------------
@@ -103,14 +113,18 @@ class ScopedModelView(ModelView):
     school_bound = False
 
     def pre_add(self, item: Any) -> None:
-        self._check_school(item)
+        with db.session.no_autoflush:
+            self._check_school(item)
 
     def pre_update(self, item: Any) -> None:
-        self._check_school(item)
-        if self.versioned:
-            sent = request.form.get("row_version")
-            if sent is None or str(item.version) != sent:
-                raise StaleRecord(stale_message(item))
+        # FAB has already copied the form onto `item`: nothing here may autoflush it, or
+        # the version would move before it is compared.
+        with db.session.no_autoflush:
+            if self.versioned:
+                sent = request.form.get("row_version")
+                if sent is None or str(item.version) != sent:
+                    raise StaleRecord(stale_message(item))
+            self._check_school(item)
 
     def prefill_form(self, form: Any, pk: Any) -> None:
         if self.versioned and hasattr(form, "row_version"):
@@ -168,6 +182,20 @@ class ScopedModelRestApi(ModelRestApi):
     def school_of(self, item: Any) -> int | None:
         return None
 
+    def _coerce_pk(self, pk: Any) -> Any:
+        # FAB routes GET /<int:pk>; a string primary key (region codes) must be compared
+        # as a string, or PostgreSQL refuses "varchar = integer".
+        column = self.datamodel.obj.__mapper__.primary_key[0]
+        if column.type.python_type is str:
+            return str(pk)
+        return pk
+
+    def get_headless(self, pk: Any, **kwargs: Any) -> Any:
+        return super().get_headless(self._coerce_pk(pk), **kwargs)
+
+    def delete_headless(self, pk: Any) -> Any:
+        return super().delete_headless(self._coerce_pk(pk))
+
     def _refuse(self, status: int, violations: list[Violation]) -> Any:
         locale = request.args.get("_l_") or current_locale()
         return self.response(
@@ -207,6 +235,7 @@ class ScopedModelRestApi(ModelRestApi):
         return self._save(item, 201)
 
     def put_headless(self, pk: Any) -> Any:
+        pk = self._coerce_pk(pk)
         item = self.datamodel.get(pk, self._base_filters)
         if not request.is_json:
             return self.response_400(message="Request is not JSON")

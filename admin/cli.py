@@ -242,5 +242,40 @@ def demo_command(host: str, port: int, students: int, no_serve: bool) -> None:
         serve(host=host, port=port, workers=int(os.environ.get("XUEJI_WORKERS", "2")))
 
 
+@main.group("audit")
+def audit_group() -> None:
+    """The audit trail (who changed what, hash-chained)."""
+
+
+@audit_group.command("verify")
+@click.option(
+    "--anchor",
+    "anchors",
+    multiple=True,
+    metavar="HASH",
+    help="an entry hash recorded earlier (the 'last entry' of a previous run): its absence "
+    "means entries were deleted from the end or the log was rewritten",
+)
+@friendly_errors
+def audit_verify_command(anchors: tuple[str, ...]) -> None:
+    """Check the audit log's hash chain: exit 0 when intact, 1 naming each broken entry."""
+    from .audit import verify_chain
+    from .domain.messages import EN
+    from .extensions import db
+
+    app = _app()
+    with app.app_context(), db.engine.connect() as connection:
+        report = verify_chain(connection, anchors)
+    if report.intact:
+        click.echo(f"audit log intact: {report.count} entries")
+        if report.last_id is not None:
+            click.echo(f"last entry: #{report.last_id} {report.last_hash}")
+        return
+    for problem in report.problems:
+        click.echo(problem.message(EN))
+    click.echo(f"audit log BROKEN: {len(report.problems)} problem(s) in {report.count} entries")
+    sys.exit(1)
+
+
 if __name__ == "__main__":
     main()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from flask_appbuilder.const import AUTH_DB
@@ -67,6 +68,57 @@ def secret_key() -> str:
         return secrets.token_hex(32)
 
 
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _int(name: str, default: int, minimum: int = 0) -> int:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        number = int(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name}={value}: must be a whole number") from exc
+    if number < minimum:
+        raise ConfigError(f"{name}={value}: must be at least {minimum}")
+    return number
+
+
+def login_hardening() -> dict[str, object]:
+    """Captcha, lockout, password age, password reset by e-mail, cookies (admin/security)."""
+    https = os.environ.get("XUEJI_HTTPS", "0") == "1"
+    return {
+        "XUEJI_CAPTCHA_ENABLED": _flag("XUEJI_CAPTCHA_ENABLED", True),
+        "XUEJI_LOCKOUT_ATTEMPTS": _int("XUEJI_LOCKOUT_ATTEMPTS", 5, minimum=1),
+        "XUEJI_LOCKOUT_MINUTES": _int("XUEJI_LOCKOUT_MINUTES", 15, minimum=1),
+        # Key prefix in Redis (one Redis can serve several XueJi installations).
+        "XUEJI_LOCKOUT_PREFIX": os.environ.get("XUEJI_LOCKOUT_PREFIX", "xueji:lockout:"),
+        # Number of trusted proxies in front of the app (werkzeug ProxyFix); 0 = none.
+        "XUEJI_PROXY_FIX": _int("XUEJI_PROXY_FIX", 0),
+        "XUEJI_PASSWORD_MAX_AGE_DAYS": _int("XUEJI_PASSWORD_MAX_AGE_DAYS", 90),
+        "XUEJI_RESET_TOKEN_MINUTES": _int("XUEJI_RESET_TOKEN_MINUTES", 30, minimum=1),
+        "XUEJI_SMTP_HOST": os.environ.get("XUEJI_SMTP_HOST", ""),
+        "XUEJI_SMTP_PORT": _int("XUEJI_SMTP_PORT", 587, minimum=1),
+        "XUEJI_SMTP_USER": os.environ.get("XUEJI_SMTP_USER", ""),
+        "XUEJI_SMTP_PASSWORD": os.environ.get("XUEJI_SMTP_PASSWORD", ""),
+        "XUEJI_SMTP_STARTTLS": _flag("XUEJI_SMTP_STARTTLS", True),
+        "XUEJI_SMTP_FROM": os.environ.get("XUEJI_SMTP_FROM", ""),
+        # Public address (scheme://host[:port]) used in e-mailed links instead of the Host header.
+        "XUEJI_BASE_URL": os.environ.get("XUEJI_BASE_URL", ""),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": https,
+        "REMEMBER_COOKIE_DURATION": timedelta(hours=8),
+        # Flask refuses a session cookie signed longer ago than this (it is re-signed whenever
+        # the session changes).
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
+    }
+
+
 def build_config() -> dict[str, object]:
     """The Flask/FAB configuration for this process."""
     return {
@@ -100,4 +152,12 @@ def build_config() -> dict[str, object]:
         "XUEJI_WAREHOUSE_DIR": str(warehouse_dir()),
         "XUEJI_REDIS_URL": os.environ.get("XUEJI_REDIS_URL", ""),
         "XUEJI_AGE_TOLERANCE_YEARS": int(os.environ.get("XUEJI_AGE_TOLERANCE_YEARS", "2")),
+        # Student photos and proof documents (admin/uploads): size limit of one upload, pixel
+        # limit against decompression bombs, longest side of a stored photo.
+        "XUEJI_UPLOAD_MAX_BYTES": int(
+            os.environ.get("XUEJI_UPLOAD_MAX_BYTES", str(2 * 1024 * 1024))
+        ),
+        "XUEJI_UPLOAD_MAX_PIXELS": int(os.environ.get("XUEJI_UPLOAD_MAX_PIXELS", "25000000")),
+        "XUEJI_PHOTO_MAX_SIDE": int(os.environ.get("XUEJI_PHOTO_MAX_SIDE", "1024")),
+        **login_hardening(),
     }

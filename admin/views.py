@@ -6,12 +6,14 @@ from __future__ import annotations
 from flask_appbuilder import AppBuilder
 from flask_babel import lazy_gettext as _l
 
+from .audit.views import AuditLogView
 from .codes.views import CodeItemView
 from .geo.views import RegionApi, RegionView
 from .registry.api import EnrollmentApi, GuardianApi, StudentApi
 from .registry.views import EnrollmentView, GuardianView, StudentView
 from .schools.api import SchoolApi, SchoolClassApi, SchoolYearApi
 from .schools.views import SchoolClassView, SchoolView, SchoolYearView
+from .uploads.views import StudentFileView
 
 REGISTRY = "Registry"
 SCHOOLS = "Schools"
@@ -65,12 +67,15 @@ def register_views(appbuilder: AppBuilder) -> None:
         category_icon="fa-cogs",
     )
     add(CodeItemView, "CodeTables", label=_l("Code tables"), icon="fa-book", category=SYSTEM)
+    add(AuditLogView, "AuditLog", label=_l("Audit log"), icon="fa-history", category=SYSTEM)
     # FAB created the Security category first, and add_view's category_label only labels a new
     # category: relabel it here or the menu keeps FAB's "Security" (用户权限).
     system_menu = appbuilder.menu.find(SYSTEM)
     if system_menu is not None:
         system_menu.label = _l("System administration")
         system_menu.icon = "fa-cogs"
+    # Student photos and proof documents: no menu entry, reached from the student page.
+    appbuilder.add_view_no_menu(StudentFileView)
     for api in (
         StudentApi,
         GuardianApi,

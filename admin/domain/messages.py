@@ -84,6 +84,14 @@ FIELD_LABELS: dict[str, dict[str, str]] = {
     "school": {ZH_CN: "学校", EN: "School"},
     "version": {ZH_CN: "版本号", EN: "Version"},
     "record": {ZH_CN: "记录", EN: "Record"},
+    # Student files (admin/domain/files.py, admin/uploads)
+    "photo": {ZH_CN: "照片", EN: "Photo"},
+    "proof": {ZH_CN: "证明材料", EN: "Proof document"},
+    "file": {ZH_CN: "文件", EN: "File"},
+    "file_kind": {ZH_CN: "文件类别", EN: "File category"},
+    "file_description": {ZH_CN: "文件说明", EN: "File description"},
+    # Audit trail (admin/audit)
+    "audit_entry": {ZH_CN: "审计日志条目", EN: "Audit entry"},
 }
 
 # Form items 49–72: the same twelve fields for 家庭成员或监护人信息一 and 二.
@@ -249,6 +257,31 @@ MESSAGES: dict[str, dict[str, str]] = {
         ZH_CN: "{field}：与已有数据冲突，未保存",
         EN: "{field}: conflicts with existing data; nothing was saved",
     },
+    # --- audit trail hash chain (admin/audit/verify.py, `xueji audit verify`) ---
+    "audit.edited": {
+        ZH_CN: "{field} #{id}：已被修改——内容与其哈希值不符",
+        EN: "{field} #{id}: edited — its content no longer matches its hash",
+    },
+    "audit.inserted": {
+        ZH_CN: "{field} #{id}：系插入的条目——不在哈希链中",
+        EN: "{field} #{id}: inserted — it is not part of the hash chain",
+    },
+    "audit.deleted": {
+        ZH_CN: "{field} #{id}：其前面的条目已被删除——prev_hash 与任何现存条目都不符"
+        "（现存的前一条为 {previous}）",
+        EN: "{field} #{id}: deleted entries before it — its prev_hash matches no remaining "
+        "entry (the entry now before it is {previous})",
+    },
+    "audit.broken_link": {
+        ZH_CN: "{field} #{id}：prev_hash 指向其后的条目而非前一条 {previous}——条目顺序被改动",
+        EN: "{field} #{id}: its prev_hash points to a later entry, not to {previous} — "
+        "entries were reordered",
+    },
+    "audit.anchor_missing": {
+        ZH_CN: "{field}：找不到哈希值为 {anchor} 的锚点条目——日志末尾的条目被删除或日志被重写",
+        EN: "{field}: no entry has the anchor hash {anchor} — entries were deleted from the "
+        "end or the log was rewritten",
+    },
     # --- accounts (admin/domain/passwords.py) ---
     "password.too_short": {
         ZH_CN: "{field}：至少需要{min}个字符",
@@ -261,6 +294,51 @@ MESSAGES: dict[str, dict[str, str]] = {
     "password.contains_username": {
         ZH_CN: "{field}：不能包含用户名",
         EN: "{field}: must not contain the username",
+    },
+    # --- student files: photo and proof documents (admin/domain/files.py) ---
+    "file.missing": {
+        ZH_CN: "{field}：请选择要上传的文件",
+        EN: "{field}: choose a file to upload",
+    },
+    "file.empty": {
+        ZH_CN: "{field}：文件是空的",
+        EN: "{field}: the file is empty",
+    },
+    "file.too_large": {
+        ZH_CN: "{field}：文件大小为 {size}，超过上限 {limit}",
+        EN: "{field}: the file is {size}, more than the limit of {limit}",
+    },
+    "file.type": {
+        ZH_CN: "{field}：只接受 {allowed_zh} 文件（按文件内容识别，与文件名和扩展名无关）",
+        EN: "{field}: only {allowed_en} files are accepted "
+        "(recognised by their content, not by the file name or extension)",
+    },
+    "file.corrupt": {
+        ZH_CN: "{field}：文件已损坏或不完整，无法读取",
+        EN: "{field}: the file is damaged or incomplete and cannot be read",
+    },
+    "file.too_many_pixels": {
+        ZH_CN: "{field}：图像为 {width}×{height} 像素，超过上限 {limit} 像素",
+        EN: "{field}: the image has {width}×{height} pixels, more than the limit of {limit}",
+    },
+    "file.pdf_active_content": {
+        ZH_CN: "{field}：PDF 含有脚本、启动程序的动作或嵌入文件（{marker}），出于安全原因不予接受；"
+        "请将其打印为新的 PDF 或扫描后重新上传",
+        EN: "{field}: the PDF contains scripts, launch actions or embedded files ({marker}) "
+        "and is refused for security; print it to a new PDF or scan it, then upload again",
+    },
+    "file.pdf_encrypted": {
+        ZH_CN: "{field}：PDF 已加密，无法检查其内容；请上传未加密的 PDF",
+        EN: "{field}: the PDF is encrypted, so its content cannot be checked; "
+        "upload an unencrypted PDF",
+    },
+    "file.kind": {
+        ZH_CN: "{field}：只能是照片或证明材料",
+        EN: "{field}: must be photo or proof document",
+    },
+    "file.description_length": {
+        ZH_CN: "{field}：不能超过{max}个字符",
+        EN: "{field}: must be at most {max} characters long",
     },
     # --- cross-field consistency ---
     "consistency.sex_mismatch": {

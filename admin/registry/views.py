@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g
+from flask import flash, g, redirect
 from flask_appbuilder import expose
+from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField
+from wtforms import BooleanField, SelectField
 from wtforms.validators import Optional
 
 from ..base_views import ScopedModelView, ScopeFilter, current_locale, current_scope
@@ -215,13 +217,32 @@ FORM_CODE_FIELDS = {
 }
 
 
+BOOLEAN_FIELDS = (
+    "only_child",
+    "preschool",
+    "migrant_child",
+    "orphan",
+    "martyr_child",
+    "gov_purchased_place",
+    "needs_aid",
+    "boarding_subsidy",
+    "needs_school_bus",
+)
+
+
 def _form_overrides(fields: list[str]) -> dict[str, Any]:
     required = set(student_service.REQUIRED_FIELDS)
-    return {
+    overrides: dict[str, Any] = {
         name: code_select(code_set, STUDENT_LABELS[name], name in required)
         for name, code_set in FORM_CODE_FIELDS.items()
         if name in fields
     }
+    # FAB makes NOT NULL columns required, which for a checkbox means "must be ticked";
+    # 是/否 items are plain checkboxes.
+    for name in BOOLEAN_FIELDS:
+        if name in fields:
+            overrides[name] = BooleanField(STUDENT_LABELS[name])
+    return overrides
 
 
 class GuardianView(ScopedModelView):
@@ -438,7 +459,8 @@ class StudentView(ScopedModelView):
     def pre_add(self, item: Any) -> None:
         super().pre_add(item)
         try:
-            student_service.prepare_new_student(db.session, item)
+            with db.session.no_autoflush:
+                student_service.prepare_new_student(db.session, item)
         except RuleError as exc:
             raise ValueError(
                 "; ".join(v.message(current_locale()) for v in exc.violations)
@@ -447,11 +469,27 @@ class StudentView(ScopedModelView):
     def pre_update(self, item: Any) -> None:
         super().pre_update(item)
         try:
-            student_service.check_student_update(db.session, item)
+            with db.session.no_autoflush:
+                student_service.check_student_update(db.session, item)
         except RuleError as exc:
             raise ValueError(
                 "; ".join(v.message(current_locale()) for v in exc.violations)
             ) from None
+
+    @action(
+        "confirm_contact",
+        _l("Confirm contact details"),
+        _l("Mark the selected students' contact details as checked with the family today?"),
+        "fa-check",
+    )
+    def confirm_contact(self, items: Any) -> Any:
+        rows = items if isinstance(items, list) else [items]
+        count = student_service.confirm_contact_details(
+            db.session, rows, getattr(g.user, "username", "")
+        )
+        db.session.commit()
+        flash(_("Contact details confirmed for %(count)d students.", count=count), "success")
+        return redirect(self.get_redirect())
 
     @expose("/show/<pk>", methods=["GET"])
     @has_access

@@ -41,9 +41,11 @@ METHOD_PERMISSIONS = {
     "delete": "delete",
     "action": "write",
     "action_post": "write",
+    "confirm_contact": "write",
     # ModelRestApi
     "get": "read",
     "get_list": "read",
+    "get_version": "read",
     "info": "read",
     "related": "read",
     "distinct": "read",

@@ -1,5 +1,5 @@
 """A student's history for their record page: status changes and the audit trail, with
-personal values masked for roles that may not see them."""
+personal values masked for roles that may not see them, and the student's files."""
 
 from __future__ import annotations
 
@@ -35,4 +35,22 @@ def student_history(session: Session, student: Student, scope: Any) -> dict[str,
         }
         for entry in audit
     ]
-    return {"status_changes": list(changes), "audit": entries}
+    return {
+        "status_changes": list(changes),
+        "audit": entries,
+        "files": _files(session, student),
+    }
+
+
+def _files(session: Session, student: Student) -> list[dict[str, Any]]:
+    """The student's photo and proof documents (metadata only) for the Files tab, for users
+    who may read them; the bytes are served by admin/uploads/views.py."""
+    from flask import current_app, has_request_context
+
+    from ..uploads.service import files_for_display
+
+    if has_request_context() and not current_app.appbuilder.sm.has_access(
+        "can_read", "StudentFile"
+    ):
+        return []
+    return files_for_display(session, student)

@@ -1031,8 +1031,9 @@ def seed_database(
         raise SeedRefused(f"--provinces: unknown province code(s) {', '.join(unknown)}")
     generator = NationGenerator(options, regions)
     raw = engine.raw_connection()
+    driver = raw.driver_connection
+    saved_isolation = getattr(driver, "isolation_level", None)
     try:
-        driver = raw.driver_connection
         sink: RowSink
         if engine.dialect.name == "postgresql":
             sink = PostgresCopySink(driver)
@@ -1045,4 +1046,8 @@ def seed_database(
             )
         return write_nation(generator, sink, progress)
     finally:
+        if engine.dialect.name == "sqlite":
+            # The connection goes back to the pool: leaving it in autocommit would make
+            # every later session's rollback a no-op.
+            driver.isolation_level = saved_isolation
         raw.close()

@@ -459,3 +459,15 @@ def check_enrollment(session: Session, enrollment: Enrollment) -> None:
         student.current_school = klass.school
         student.current_class = klass
         student.current_grade_code = klass.grade_code
+
+
+def confirm_contact_details(session: Session, students: Sequence[Student], actor: str) -> int:
+    """Record that each student's contact details were checked with the family today
+    (drives the staleness report)."""
+    from ..models.students import utcnow
+
+    now = utcnow()
+    for student in students:
+        student.contact_confirmed_at = now
+        student.updated_by = actor
+    return len(students)

@@ -178,3 +178,25 @@ def test_j_sequence_table_continues_after_seed(seeded):
         region, birth = number[1:7], number[7:15]
         key = (region, f"{birth[:4]}-{birth[4:6]}-{birth[6:]}")
         assert key in seq and int(number[15:18]) <= seq[key]
+
+
+def test_rollback_still_works_after_seeding(tmp_path):
+    """Regression: seeding SQLite left its pooled connection in autocommit mode, so a later
+    session's rollback silently kept half-done changes."""
+    from admin.models import Student
+    from admin.services.seed import SeedOptions, seed_database
+    from admin.services.setup import initialize
+    from tests.conftest import make_app
+
+    app = make_app(f"sqlite:///{tmp_path / 'x.db'}", tmp_path)
+    with app.app_context():
+        initialize()
+        seed_database(db.engine, SeedOptions(students=100, years=1, seed=1, today=SEED_TODAY))
+        student = db.session.get(Student, 1)
+        original = student.phone
+        student.phone = "13000000000"
+        db.session.flush()
+        db.session.rollback()
+        assert db.session.get(Student, 1).phone == original
+        db.session.remove()
+        db.engine.dispose()
