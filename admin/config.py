@@ -95,6 +95,9 @@ def login_hardening() -> dict[str, object]:
         "XUEJI_CAPTCHA_ENABLED": _flag("XUEJI_CAPTCHA_ENABLED", True),
         "XUEJI_LOCKOUT_ATTEMPTS": _int("XUEJI_LOCKOUT_ATTEMPTS", 5, minimum=1),
         "XUEJI_LOCKOUT_MINUTES": _int("XUEJI_LOCKOUT_MINUTES", 15, minimum=1),
+        # Failures per client address before it is locked; 0 = XUEJI_LOCKOUT_ATTEMPTS. Raise it
+        # when many users share one address (a school behind NAT).
+        "XUEJI_LOCKOUT_ADDRESS_ATTEMPTS": _int("XUEJI_LOCKOUT_ADDRESS_ATTEMPTS", 0),
         # Key prefix in Redis (one Redis can serve several XueJi installations).
         "XUEJI_LOCKOUT_PREFIX": os.environ.get("XUEJI_LOCKOUT_PREFIX", "xueji:lockout:"),
         # Number of trusted proxies in front of the app (werkzeug ProxyFix); 0 = none.

@@ -20,12 +20,14 @@ folder) is removed at the end, also on failure or Ctrl-C.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
 import resource
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -142,6 +144,30 @@ def _seed_options(params: dict[str, Any]) -> Any:
     )
 
 
+def code_fingerprint(modules: Sequence[str] | None = None) -> dict[str, str]:
+    """sha256 (12 hex digits) of each admin module this process has loaded, or of the named ones.
+
+    The files child and the seed child each import the tree afresh; other people may edit it
+    during a long run, so the parent compares the two to tell whether the baseline and the
+    seed ran the same generator code (a changed row count fails the run in any case)."""
+    if modules is None:
+        modules = sorted(
+            name
+            for name, module in sys.modules.items()
+            if name.startswith("admin.") and getattr(module, "__file__", None)
+        )
+    hashes: dict[str, str] = {}
+    for name in modules:
+        module = sys.modules.get(name)
+        path = getattr(module, "__file__", None) if module else None
+        try:
+            data = Path(path).read_bytes() if path else b""
+        except OSError:
+            data = b"?"
+        hashes[name] = hashlib.sha256(data).hexdigest()[:12]
+    return hashes
+
+
 # ------------------------------------------------------------------------------ children
 # Each runs in its own interpreter; `params` is the JSON the parent passed on the command line.
 def child_init(params: dict[str, Any]) -> dict[str, Any]:
@@ -166,6 +192,7 @@ def child_files(params: dict[str, Any]) -> dict[str, Any]:
     from admin.services.bulk import CopyFileSink
     from admin.services.seed import NationGenerator, load_region_infos, write_nation
 
+    fingerprint = code_fingerprint()  # as imported, before the long part
     options = _seed_options(params)
     engine = create_engine(params["url"])
     try:
@@ -187,6 +214,7 @@ def child_files(params: dict[str, Any]) -> dict[str, Any]:
         "order": list(sink.order),
         "columns": {t: list(c) for t, c in sink.columns.items()},
         "bytes": sum(p.stat().st_size for p in Path(params["folder"]).glob("*.copy")),
+        "fingerprint": fingerprint,
         "peak_rss_mb": peak_rss_mb(),
     }
 
@@ -222,6 +250,7 @@ def child_seed(params: dict[str, Any]) -> dict[str, Any]:
     from admin.extensions import db
     from admin.services.seed import seed_database
 
+    fingerprint = code_fingerprint(params["modules"])
     options = _seed_options(params)
     app = create_app(SQLALCHEMY_DATABASE_URI=params["url"])
     with app.app_context():
@@ -240,6 +269,7 @@ def child_seed(params: dict[str, Any]) -> dict[str, Any]:
         "counts": dict(report.counts),
         "counties": report.counties,
         "school_years": report.school_years,
+        "fingerprint": fingerprint,
         "rss_before_seed_mb": base_rss,
         "peak_rss_before_seed_mb": base_peak,
         "peak_rss_mb": peak_rss_mb(),
@@ -270,16 +300,20 @@ class SizeResult:
     rows_by_table: dict[str, int] = field(default_factory=dict)
     files_s: float = 0.0
     files_mb: float = 0.0
-    copy_s: float = 0.0
+    copy_s: float = 0.0  # median over --repeat runs (as is seed_s)
+    copy_samples_s: list[float] = field(default_factory=list)
     copy_rows_per_s: float = 0.0
     copy_peak_rss_mb: float = 0.0
     seed_s: float = 0.0
+    seed_samples_s: list[float] = field(default_factory=list)
     seed_rows_per_s: float = 0.0
     ratio: float = 0.0
     ratio_verdict: str = ""
     seed_peak_rss_mb: float = 0.0
     seed_rss_before_mb: float = 0.0
     counties: int = 0
+    generator_sha256: str = ""  # over the admin modules the generator imports
+    code_changed_mid_run: list[str] = field(default_factory=list)
 
 
 class Run:
@@ -348,7 +382,9 @@ class Run:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def measure_size(run: Run, template: str, n: int, base: dict[str, Any]) -> SizeResult:
+def measure_size(
+    run: Run, template: str, n: int, base: dict[str, Any], repeat: int = 1
+) -> SizeResult:
     result = SizeResult(students=n)
     params = dict(base, students=n)
 
@@ -362,49 +398,77 @@ def measure_size(run: Run, template: str, n: int, base: dict[str, Any]) -> SizeR
     result.rows = sum(counts.values())
     result.files_s = files["seconds"]
     result.files_mb = files["bytes"] / (1024 * 1024)
+    result.generator_sha256 = hashlib.sha256(
+        json.dumps(files["fingerprint"], sort_keys=True).encode()
+    ).hexdigest()[:16]
     log(f"[{n:,}] files: {result.rows:,} rows, {result.files_mb:,.0f} MB in {result.files_s:.1f} s")
 
-    copy_db = run.create_database(f"copy_{n}", template=template)
-    log(f"[{n:,}] raw COPY baseline into {copy_db}")
-    copied = run.child_run(
-        "copy",
-        {
-            "dsn": dsn_for(run.admin_dsn, copy_db),
-            "folder": str(folder),
-            "columns": files["columns"],
-        },
-    )
-    run.drop_database(copy_db)
-    shutil.rmtree(folder, ignore_errors=True)
-    if {t: c for t, c in copied["counts"].items() if c} != counts:
-        raise BenchError(f"COPY wrote {copied['counts']}, files held {counts}")
-    result.copy_s = copied["seconds"]
-    result.copy_rows_per_s = result.rows / result.copy_s
-    result.copy_peak_rss_mb = copied["peak_rss_mb"]
-    log(f"[{n:,}] raw COPY: {result.copy_s:.1f} s, {result.copy_rows_per_s:,.0f} rows/s")
-
-    seed_db = run.create_database(f"seed_{n}", template=template)
-    log(f"[{n:,}] seed_database into {seed_db} (child process)")
-    seeded = run.child_run("seed", dict(params, url=sqlalchemy_url(run.admin_dsn, seed_db)))
-    seed_counts = {t: int(c) for t, c in seeded["counts"].items() if c}
-    in_db = run.table_counts(seed_db, list(counts))
-    run.drop_database(seed_db)
-    if seed_counts != counts or in_db != counts:
-        raise BenchError(
-            f"seed wrote {seed_counts} (database holds {in_db}), baseline had {counts}: "
-            "the generator is not deterministic under the same options"
+    # Raw COPY and seed alternate, so slow drift on the machine hits both alike.
+    for i in range(1, repeat + 1):
+        tag = f"[{n:,}]" if repeat == 1 else f"[{n:,} #{i}/{repeat}]"
+        copy_db = run.create_database(f"copy_{n}_{i}", template=template)
+        log(f"{tag} raw COPY baseline into {copy_db}")
+        copied = run.child_run(
+            "copy",
+            {
+                "dsn": dsn_for(run.admin_dsn, copy_db),
+                "folder": str(folder),
+                "columns": files["columns"],
+            },
         )
-    result.seed_s = seeded["seconds"]
+        run.drop_database(copy_db)
+        if {t: c for t, c in copied["counts"].items() if c} != counts:
+            raise BenchError(f"COPY wrote {copied['counts']}, files held {counts}")
+        result.copy_samples_s.append(copied["seconds"])
+        result.copy_peak_rss_mb = max(result.copy_peak_rss_mb, copied["peak_rss_mb"])
+        log(
+            f"{tag} raw COPY: {copied['seconds']:.1f} s, {result.rows / copied['seconds']:,.0f} rows/s"
+        )
+
+        seed_db = run.create_database(f"seed_{n}_{i}", template=template)
+        log(f"{tag} seed_database into {seed_db} (child process)")
+        seeded = run.child_run(
+            "seed",
+            dict(
+                params,
+                url=sqlalchemy_url(run.admin_dsn, seed_db),
+                modules=sorted(files["fingerprint"]),
+            ),
+        )
+        changed = sorted(
+            m for m, h in files["fingerprint"].items() if seeded["fingerprint"].get(m) != h
+        )
+        if changed:
+            result.code_changed_mid_run = sorted(set(result.code_changed_mid_run) | set(changed))
+            log(
+                f"{tag} WARNING: {', '.join(changed)} changed between the baseline files and "
+                "the seed (the tree was edited during the run); row counts still agree"
+            )
+        seed_counts = {t: int(c) for t, c in seeded["counts"].items() if c}
+        in_db = run.table_counts(seed_db, list(counts))
+        run.drop_database(seed_db)
+        if seed_counts != counts or in_db != counts:
+            raise BenchError(
+                f"seed wrote {seed_counts} (database holds {in_db}), baseline had {counts}: "
+                "the generator is not deterministic under the same options"
+            )
+        result.seed_samples_s.append(seeded["seconds"])
+        result.seed_peak_rss_mb = max(result.seed_peak_rss_mb, seeded["peak_rss_mb"])
+        result.seed_rss_before_mb = max(result.seed_rss_before_mb, seeded["rss_before_seed_mb"])
+        result.counties = seeded["counties"]
+        log(
+            f"{tag} seed: {seeded['seconds']:.1f} s, {result.rows / seeded['seconds']:,.0f} "
+            f"rows/s, peak RSS {seeded['peak_rss_mb']:.0f} MB"
+        )
+    shutil.rmtree(folder, ignore_errors=True)
+
+    result.copy_s = statistics.median(result.copy_samples_s)
+    result.copy_rows_per_s = result.rows / result.copy_s
+    result.seed_s = statistics.median(result.seed_samples_s)
     result.seed_rows_per_s = result.rows / result.seed_s
     result.ratio = result.seed_rows_per_s / result.copy_rows_per_s
     result.ratio_verdict = "PASS" if result.ratio >= RATIO_TARGET else "BELOW"
-    result.seed_peak_rss_mb = seeded["peak_rss_mb"]
-    result.seed_rss_before_mb = seeded["rss_before_seed_mb"]
-    result.counties = seeded["counties"]
-    log(
-        f"[{n:,}] seed: {result.seed_s:.1f} s, {result.seed_rows_per_s:,.0f} rows/s, "
-        f"ratio {result.ratio:.2f}, peak RSS {result.seed_peak_rss_mb:.0f} MB"
-    )
+    log(f"[{n:,}] ratio {result.ratio:.2f}, peak RSS {result.seed_peak_rss_mb:.0f} MB")
     return result
 
 
@@ -464,6 +528,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results (default: %(default)s)"
     )
     parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="timed runs of raw COPY and seed per size; the median is reported (default: 1)",
+    )
+    parser.add_argument(
         "--strict", action="store_true", help="exit 1 when a figure misses its target"
     )
     return parser
@@ -488,6 +558,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if problems:
             print("; ".join(problems), file=sys.stderr)
             return 2
+    if args.repeat < 1:
+        print("--repeat must be at least 1", file=sys.stderr)
+        return 2
 
     try:
         pg_version = postgres_version(args.pg_dsn)
@@ -495,6 +568,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"PostgreSQL unreachable at {args.pg_dsn!r}: {exc}", file=sys.stderr)
         return 2
 
+    load_start = os.getloadavg()
+    if load_start[0] > (os.cpu_count() or 1):
+        log(
+            f"note: load average {load_start[0]:.1f} on {os.cpu_count()} CPUs; other work on "
+            "this machine will add noise (consider --repeat 3)"
+        )
     previous = signal.signal(signal.SIGTERM, _raise_on_sigterm)
     run = Run(args.pg_dsn)
     results: list[SizeResult] = []
@@ -505,10 +584,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         init = run.child_run("init", {"url": sqlalchemy_url(args.pg_dsn, template)})
         log(f"template ready in {init['seconds']:.1f} s")
         for n in args.students:
-            results.append(measure_size(run, template, n, base))
+            results.append(measure_size(run, template, n, base, args.repeat))
     except BenchError as exc:
         log(f"bench seed failed: {exc}")
         return 1
+    except KeyboardInterrupt:
+        log("bench seed interrupted; dropping its databases and temp folder")
+        return 130
     finally:
         run.close()
         signal.signal(signal.SIGTERM, previous)
@@ -539,6 +621,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     else:
         print("peak RSS flatness: needs two sizes (--students A,B)")
+    drifted = sorted({m for r in results for m in r.code_changed_mid_run})
+    if drifted:
+        print(f"note: edited during the run (figures may mix code versions): {', '.join(drifted)}")
 
     payload = {
         "benchmark": NAME,
@@ -549,8 +634,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "python": platform.python_version(),
             "platform": platform.platform(),
             "postgres": pg_version,
+            "loadavg_start": [round(x, 2) for x in load_start],
+            "loadavg_end": [round(x, 2) for x in os.getloadavg()],
         },
-        "options": dict(base, students=args.students),
+        "options": dict(base, students=args.students, repeat=args.repeat),
         "targets": {"ratio_min": RATIO_TARGET, "rss_ratio_max": RSS_FLAT_TARGET},
         "sizes": [asdict(r) for r in results],
         "rss_ratio": rss_ratio,

@@ -130,3 +130,49 @@ def seeded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         db.engine.dispose()
     if handle is not None:
         handle.drop()  # type: ignore[attr-defined]
+
+
+# --- signing in over HTTP (CSRF token + captcha), for tests that use the login form --------------
+
+CAPTCHA_TEST_ANSWER = "K7PX"
+
+
+def csrf_token_from(response) -> str:
+    """The csrf_token hidden field of a rendered form."""
+    import re
+
+    html = response.get_data(as_text=True)
+    field = re.search(r'<input[^>]*name="csrf_token"[^>]*>', html)
+    assert field, "no csrf_token field on the page"
+    value = re.search(r'value="([^"]+)"', field.group(0))
+    assert value, "csrf_token field has no value"
+    return value.group(1)
+
+
+def solve_captcha(client, answer: str = CAPTCHA_TEST_ANSWER) -> str:
+    """Fetch a captcha image the way a browser does, with the answer generator patched so the
+    test knows what the image shows; returns the answer to type."""
+    from unittest import mock
+
+    from admin.security import captcha
+
+    with mock.patch.object(captcha, "generate_answer", return_value=answer):
+        response = client.get("/captcha.png")
+    assert response.status_code == 200 and response.mimetype == "image/png"
+    return answer
+
+
+def login_via_form(
+    client, username: str, password: str, *, captcha: str | None = None, next_url: str | None = None
+):
+    """POST the login form like a browser: page (CSRF token), captcha image, form. `captcha`
+    overrides the answer typed (default: the right one). Returns the POST response."""
+    from urllib.parse import quote
+
+    page = client.get("/login/")
+    assert page.status_code == 200
+    data = {"username": username, "password": password, "csrf_token": csrf_token_from(page)}
+    answer = solve_captcha(client)
+    data["captcha"] = answer if captcha is None else captcha
+    url = "/login/" + (f"?next={quote(next_url)}" if next_url else "")
+    return client.post(url, data=data)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from ..models.students import utcnow
 from . import chain
@@ -97,9 +97,11 @@ def record_batch(
     details: dict[str, Any] | None = None,
 ) -> None:
     """Write ONE entry for a bulk operation that bypassed ORM events (seed COPY, Core DML):
-    `changes` = {"count": count, **details}. `target` is a Session or Connection (the entry
+    `changes` = {"count": count, **details}. `target` is a (scoped) Session or a Connection (the entry
     joins its transaction), an Engine (own transaction), or a raw psycopg 3 / sqlite3
     connection with an open transaction (e.g. the seed's COPY connection)."""
+    if isinstance(target, scoped_session):
+        target = target()
     session = target if isinstance(target, Session) else None
     actor = current_actor(session)
     entry = {

@@ -4,6 +4,7 @@ values masked for roles outside UNMASKED_ROLES."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import g
@@ -53,6 +54,8 @@ class AuditLogView(ScopedModelView):
     base_order = ("id", "desc")
     page_size = 50
     show_template = "xueji/audit_show.html"
+    # FAB names its own module as the blueprint's import name, so give the folder absolutely.
+    template_folder = str(Path(__file__).parent / "templates")
 
     @expose("/show/<pk>", methods=["GET"])
     @has_access

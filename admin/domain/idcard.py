@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from operator import mul
 from typing import Final, Literal
 
 from admin.domain.messages import Violation
@@ -52,11 +53,16 @@ SEX_MALE: Final = "1"  # GB/T 2261.1
 SEX_FEMALE: Final = "2"
 
 
+_ASCII_ZERO_WEIGHT: Final = 48 * sum(WEIGHTS)
+
+
 def check_char(body17: str) -> str:
     """MOD 11-2 check character of a 17-digit body."""
     if len(body17) != 17 or not is_ascii_digits(body17):
         raise ValueError(f"need 17 ASCII digits, got {body17!r}")
-    total = sum(int(digit) * weight for digit, weight in zip(body17, WEIGHTS, strict=True))
+    # Byte values instead of int() per digit: the synthetic-data generator calls this
+    # millions of times. sum((b - 48) * w) == sum(b * w) - 48 * sum(w).
+    total = sum(map(mul, body17.encode("ascii"), WEIGHTS)) - _ASCII_ZERO_WEIGHT
     return CHECK_CHARS[total % 11]
 
 

@@ -267,10 +267,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         EN: "{field} #{id}: inserted — it is not part of the hash chain",
     },
     "audit.deleted": {
-        ZH_CN: "{field} #{id}：其前面的条目已被删除——prev_hash 与任何现存条目都不符"
+        ZH_CN: "{field} #{id}：其前面的条目已被删除（或被改写）——prev_hash 与任何现存条目都不符"
         "（现存的前一条为 {previous}）",
-        EN: "{field} #{id}: deleted entries before it — its prev_hash matches no remaining "
-        "entry (the entry now before it is {previous})",
+        EN: "{field} #{id}: deleted (or rewritten) entries before it — its prev_hash matches "
+        "no remaining entry (the entry now before it is {previous})",
     },
     "audit.broken_link": {
         ZH_CN: "{field} #{id}：prev_hash 指向其后的条目而非前一条 {previous}——条目顺序被改动",
@@ -294,6 +294,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "password.contains_username": {
         ZH_CN: "{field}：不能包含用户名",
         EN: "{field}: must not contain the username",
+    },
+    "password.reused": {
+        ZH_CN: "{field}：不能与当前密码相同",
+        EN: "{field}: must differ from the current password",
     },
     # --- student files: photo and proof documents (admin/domain/files.py) ---
     "file.missing": {
@@ -420,3 +424,18 @@ class RuleError(ValueError):
         self.violations: list[Violation] = list(violations)
         # English text with codes: exceptions end up in logs read by developers.
         super().__init__("; ".join(f"[{v.code}] {v.message(EN)}" for v in self.violations))
+
+
+def _merge_area_catalogs() -> None:
+    """Merge admin/domain/catalogs/*: a code or label defined twice is a bug, not an override."""
+    from admin.domain.catalogs import area_modules
+
+    for module in area_modules():
+        for name, target in (("MESSAGES", MESSAGES), ("FIELD_LABELS", FIELD_LABELS)):
+            for key, value in getattr(module, name, {}).items():
+                if key in target and target[key] != value:
+                    raise RuntimeError(f"{module.__name__}: {name}[{key!r}] already defined")
+                target[key] = value
+
+
+_merge_area_catalogs()

@@ -24,7 +24,7 @@ from ..services.codes import code_choices, code_name
 STUDENT_LABELS = {
     "student_number": _l("Student number"),
     "student_number_kind": _l("Number kind"),
-    "name": _l("Name"),
+    "name": _l("Full name"),
     "sex": _l("Sex"),
     "birth_date": _l("Birth date"),
     "birthplace_code": _l("Birthplace"),
@@ -275,7 +275,7 @@ class GuardianView(ScopedModelView):
     label_columns = {
         "student": _l("Student number"),
         "seq": _l("No."),
-        "name": _l("Name"),
+        "name": _l("Full name"),
         "relationship_code": _l("Relationship"),
         "relationship_note": _l("Relationship note"),
         "ethnicity": _l("Ethnicity"),
@@ -451,7 +451,7 @@ class StudentView(ScopedModelView):
     add_form_query_rel_fields = {"current_school": [["id", ScopeFilter, None]]}
     related_views = [GuardianView, EnrollmentView]
     show_template = "xueji/student_show.html"
-    base_order = ("id", "asc")
+    base_order = ("id", "desc")  # newest records (this year's intake) first
 
     def school_of(self, item: Any) -> int | None:
         return item.current_school.id if item.current_school is not None else None

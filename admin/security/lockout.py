@@ -8,6 +8,7 @@ used one-time values (captcha nonces) until they expire."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import threading
@@ -163,6 +164,7 @@ class LoginGuard:
     minutes: int
     username: str
     address: str
+    address_attempts: int = 0  # 0: same as `attempts`
 
     @property
     def _account(self) -> str:
@@ -183,8 +185,10 @@ class LoginGuard:
         seconds = self.minutes * 60
         locked: list[str] = []
         fails, locks = self._keys("fail"), self._keys("lock")
-        for scope, count_key, lock_key in zip(("account", "address"), fails, locks, strict=True):
-            if self.store.fail(count_key, lock_key, self.attempts, seconds, seconds):
+        limits = (self.attempts, self.address_attempts or self.attempts)
+        scopes = ("account", "address")
+        for scope, limit, count_key, lock_key in zip(scopes, limits, fails, locks, strict=True):
+            if self.store.fail(count_key, lock_key, limit, seconds, seconds):
                 locked.append(scope)
         return locked
 
@@ -192,6 +196,13 @@ class LoginGuard:
         """A success clears the account's counter (not the address's: an attacker could
         otherwise reset it by signing in to their own account between guesses)."""
         self.store.clear(self._keys("fail")[0])
+
+
+def clear_account_failures(username: str) -> None:
+    """After a proven password change: forget the account's failures (best effort)."""
+    # Already logged when the store is down; the counter then expires by itself.
+    with contextlib.suppress(LockoutUnavailable):
+        login_guard(username).register_success()
 
 
 def login_guard(username: str | None, address: str | None = None) -> LoginGuard:
@@ -203,6 +214,7 @@ def login_guard(username: str | None, address: str | None = None) -> LoginGuard:
         minutes=max(1, int(config.get("XUEJI_LOCKOUT_MINUTES", 15))),
         username=username or "",
         address=address if address is not None else client_address(),
+        address_attempts=max(0, int(config.get("XUEJI_LOCKOUT_ADDRESS_ATTEMPTS", 0) or 0)),
     )
 
 

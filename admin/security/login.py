@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, g, redirect, request
+from flask import flash, g, redirect, request, session
 from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
 from flask_appbuilder.security.decorators import no_cache
 from flask_appbuilder.security.forms import DynamicForm
@@ -95,5 +95,10 @@ class AuthDBView(FabAuthDBView):
         if result.user is None:
             flash(str(self.invalid_login_message), "warning")
             return back
+        # A fresh session (new CSRF secret) for the signed-in user; keep only the language.
+        language = session.get("locale")
+        session.clear()
+        if language:
+            session["locale"] = language
         login_user(result.user, remember=False)
         return redirect(next_url)

@@ -41,7 +41,7 @@ from ..extensions import db
 from ..models import PasswordResetToken
 from ..models.students import utcnow
 from . import captcha
-from .lockout import LockoutUnavailable, client_address, login_guard
+from .lockout import LockoutUnavailable, clear_account_failures, client_address
 from .login import CAPTCHA_MESSAGE, UNAVAILABLE_MESSAGE
 
 log = logging.getLogger("xueji.security")
@@ -354,7 +354,7 @@ class PasswordResetView(BaseView):
             )
             # Commits the token, this entry and the password (audited as password_change).
             self.appbuilder.sm.set_password(user, form.password.data, reason="reset by e-mail")
-            login_guard(user.username).register_success()
+            clear_account_failures(user.username)
             flash(_("Your password has been changed. Sign in with the new password."), "info")
             return redirect(self.appbuilder.get_url_for_login)
         notice = _("Account: %(username)s", username=user.username)

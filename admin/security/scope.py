@@ -23,6 +23,7 @@ from ..models import (
     SchoolClass,
     StatusChangeRequest,
     Student,
+    StudentFile,
     StudentIdDocument,
     StudentNumberHistory,
     TeachingAssignment,
@@ -151,7 +152,7 @@ def criterion_for(model: type, scope: Scope) -> ColumnElement[bool]:
         return _school_column_criterion(SchoolClass.school_id, scope)
     if model is Student:
         return student_criterion(scope)
-    if model in (Guardian, Enrollment, StudentIdDocument, StudentNumberHistory):
+    if model in (Guardian, Enrollment, StudentIdDocument, StudentNumberHistory, StudentFile):
         students = visible_student_ids(scope)
         if not scope.personal:
             return false()

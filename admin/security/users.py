@@ -33,8 +33,8 @@ from ..domain.messages import Violation
 from ..domain.passwords import MIN_CLASSES, MIN_LENGTH, check_password_policy
 from ..extensions import db
 from ..models import Region, School, UserScope
-from .lockout import login_guard
-from .login import fab_text
+from .lockout import LockoutUnavailable, clear_account_failures, login_guard
+from .login import UNAVAILABLE_MESSAGE, fab_text, locked_message
 
 POLICY_DESCRIPTION = _l(
     "At least %(length)s characters, mixing at least %(classes)s of: lowercase letters, "
@@ -78,9 +78,13 @@ class NotCurrentPassword:
 
     def __call__(self, form: Form, field: Field) -> None:
         user = self.user_of()
-        if user is not None and user.password and field.data:
-            if check_password_hash(user.password, field.data):
-                raise ValidationError(Violation("password.reused", "password").message(locale()))
+        reused = (
+            user is not None
+            and bool(user.password and field.data)
+            and check_password_hash(user.password, field.data)
+        )
+        if reused:
+            raise ValidationError(Violation("password.reused", "password").message(locale()))
 
 
 class CurrentPassword:
@@ -88,15 +92,16 @@ class CurrentPassword:
     like failed sign-ins (a stolen session must not become a password-guessing oracle)."""
 
     def __call__(self, form: Form, field: Field) -> None:
-        from .login import locked_message
-
         user = g.user
         guard = login_guard(user.username)
-        if guard.is_locked():
-            raise ValidationError(locked_message(guard.minutes))
-        if not check_password_hash(user.password or "", field.data or ""):
-            guard.register_failure()
-            raise ValidationError(_l("The current password is not correct."))
+        try:
+            if guard.is_locked():
+                raise ValidationError(locked_message(guard.minutes))
+            if not check_password_hash(user.password or "", field.data or ""):
+                guard.register_failure()
+                raise ValidationError(_l("The current password is not correct."))
+        except LockoutUnavailable as exc:
+            raise ValidationError(str(UNAVAILABLE_MESSAGE)) from exc
 
 
 def _signed_in_username() -> str:
@@ -170,7 +175,7 @@ class ResetMyPasswordView(FabResetMyPasswordView):
         sm = self.appbuilder.sm
         user = sm.get_user_by_id(g.user.id)
         sm.set_password(user, form.password.data)
-        login_guard(user.username).register_success()
+        clear_account_failures(user.username)
         flash(str(self.message), "info")
 
 

@@ -20,7 +20,9 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
+import queue
 import random
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -963,31 +965,69 @@ def write_nation(
     generator: NationGenerator,
     sink: RowSink,
     progress: Callable[[int], None] | None = None,
+    *,
+    threaded: bool = False,
 ) -> SeedReport:
-    """Drain the generator into the sink in chunks; one transaction for the whole run."""
+    """Drain the generator into the sink in chunks; one transaction for the whole run.
+
+    With threaded=True (PostgreSQL) a writer thread sends one chunk while the next is being
+    generated: psycopg releases the GIL while the server ingests COPY data, so generation
+    and ingestion overlap instead of adding up. At most two chunks wait in the queue, so
+    memory stays flat."""
     buffers: dict[str, list[Row]] = {t: [] for t in TABLE_COLUMNS}
     students_in_buffer = 0
     report = generator.report
+    chunks: queue.Queue[dict[str, list[Row]] | None] = queue.Queue(maxsize=2)
+    failures: list[BaseException] = []
+
+    def write_chunk(chunk: dict[str, list[Row]]) -> None:
+        for table in WRITE_ORDER:
+            if chunk[table]:
+                sink.write(table, TABLE_COLUMNS[table], chunk[table])
+
+    def writer() -> None:
+        while (chunk := chunks.get()) is not None:
+            if failures:
+                continue  # keep draining so the producer never blocks on a dead writer
+            try:
+                write_chunk(chunk)
+            except BaseException as exc:  # re-raised in the producer
+                failures.append(exc)
+
+    thread = threading.Thread(target=writer, name="seed-writer", daemon=True) if threaded else None
+    if thread is not None:
+        thread.start()
 
     def flush() -> None:
-        for table in WRITE_ORDER:
-            rows = buffers[table]
-            if rows:
-                sink.write(table, TABLE_COLUMNS[table], rows)
-                report.counts[table] += len(rows)
-                buffers[table] = []
+        nonlocal buffers
+        for table, rows in buffers.items():
+            report.counts[table] += len(rows)
+        if thread is not None:
+            if failures:
+                raise failures[0]
+            chunks.put(buffers)
+        else:
+            write_chunk(buffers)
+        buffers = {t: [] for t in TABLE_COLUMNS}
 
     try:
-        for table, row in generator.rows():
-            buffers[table].append(row)
-            if table == "student":
-                students_in_buffer += 1
-                if students_in_buffer >= generator.o.chunk_students:
-                    flush()
-                    if progress:
-                        progress(students_in_buffer)
-                    students_in_buffer = 0
-        flush()
+        try:
+            for table, row in generator.rows():
+                buffers[table].append(row)
+                if table == "student":
+                    students_in_buffer += 1
+                    if students_in_buffer >= generator.o.chunk_students:
+                        flush()
+                        if progress:
+                            progress(students_in_buffer)
+                        students_in_buffer = 0
+            flush()
+        finally:
+            if thread is not None:
+                chunks.put(None)
+                thread.join()
+        if failures:
+            raise failures[0]
         if progress and students_in_buffer:
             progress(students_in_buffer)
         sink.commit()
@@ -1044,7 +1084,7 @@ def seed_database(
             raise SeedRefused(
                 f"seeding is supported on SQLite and PostgreSQL, not {engine.dialect.name}"
             )
-        return write_nation(generator, sink, progress)
+        return write_nation(generator, sink, progress, threaded=engine.dialect.name == "postgresql")
     finally:
         if engine.dialect.name == "sqlite":
             # The connection goes back to the pool: leaving it in autocommit would make

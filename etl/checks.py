@@ -1,0 +1,422 @@
+"""Pre-publish checks on the finished snapshot file (attached read-only as `wh`, next to the
+staging schema `stg` that holds the source counts and the hashed personal values).
+
+- reconcile: rows per table equal the source's count from the same transaction; active
+  enrollments per school year, county and grade equal an independent GROUP BY of the source;
+  rollups add up to their facts;
+- primary_key: [pk] columns are unique;
+- orphans: every [fk] value exists in its dimension;
+- hmac: every [hmac] key column that is not a foreign key holds 64 lowercase hex digits only;
+- codes: every [code] value is a code of its set in dim_code;
+- privacy: every other column of every table, as distinct values: no 15+ digit run (ID
+  numbers, 学籍号 bodies), 学籍号, mobile or landline number, e-mail or street address pattern,
+  no value equal to a personal value of the source (names, numbers, phones, addresses, read as
+  hashes), and no source name of 3+ characters inside a value that is not itself a public
+  reference name (region, school, code label).
+
+A result's detail gives counts and reasons, never a checked value: the results are stored in the
+snapshot and printed in logs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import duckdb
+
+from . import _duck, schema
+from .extract import sensitive_hash_sql
+
+# RE2 patterns (DuckDB regexp_matches, partial match).
+PATTERNS: dict[str, str] = {
+    "long digit run (ID number)": r"[0-9]{15,}",
+    "ID number": r"(^|[^0-9])[0-9]{17}[0-9Xx]([^0-9A-Za-z]|$)",
+    "学籍号": r"(^|[^A-Za-z0-9])([GJLgjl][0-9]{17}[0-9Xx]|[Ll][0-9]{18})([^0-9A-Za-z]|$)",
+    "mobile phone": r"(^|[^0-9])(\+?86[- ]?)?1[3-9][0-9]([- ]?[0-9]{4}){2}([^0-9]|$)",
+    "landline phone": r"(^|[^0-9])0[1-9][0-9]{1,2}-[0-9]{7,8}([^0-9]|$)",
+    "e-mail": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.[A-Za-z0-9.-]+",
+    "street address": r"[0-9０-９]+ *(号|號|栋|幢|单元|室|弄)|(路|街|巷|大道)[0-9０-９]",
+}
+NUMERIC_PATTERNS = ("long digit run (ID number)", "mobile phone")
+MIN_NAME_FRAGMENT = 3
+
+
+@dataclass
+class CheckResult:
+    check: str
+    table: str | None
+    column: str | None
+    status: str  # pass / warn / fail / skip
+    detail: str
+
+    def to_dict(self) -> dict[str, str | None]:
+        return asdict(self)
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    return _duck.count(con, sql)
+
+
+def _q(name: str) -> str:
+    return f'"{name}"'
+
+
+def reconcile(
+    con: duckdb.DuckDBPyConnection,
+    source_rows: dict[str, int],
+    reconcile_map: dict[str, str],
+    etl_extra: dict[str, int],
+    built: dict[str, str],
+) -> list[CheckResult]:
+    out: list[CheckResult] = []
+    for table, source_table in reconcile_map.items():
+        if built.get(table) == "skipped":
+            out.append(CheckResult("reconcile", table, None, "skip", "source table absent"))
+            continue
+        expected = source_rows.get(table)
+        if expected is None:
+            out.append(CheckResult("reconcile", table, None, "fail", "no source count"))
+            continue
+        expected += etl_extra.get(table, 0)
+        got = _one(con, f"SELECT COUNT(*) FROM wh.{table}")
+        status = "pass" if got == expected else "fail"
+        out.append(
+            CheckResult(
+                "reconcile",
+                table,
+                None,
+                status,
+                f"{got} rows, source {source_table} {expected}",
+            )
+        )
+    # Active enrollments per school year × county × grade, against the source's own GROUP BY.
+    diff = _one(
+        con,
+        """
+        WITH w AS (
+            SELECT school_year_key, county_code, grade_code, COUNT(*) AS n
+            FROM wh.fact_enrollment WHERE is_active GROUP BY ALL
+        ), s AS (
+            SELECT school_year_id AS school_year_key, county_code, grade_code, students AS n
+            FROM stg.source_enrollment_by_county_grade
+        )
+        SELECT COUNT(*) FROM w FULL OUTER JOIN s
+          ON w.school_year_key = s.school_year_key AND w.county_code = s.county_code
+         AND w.grade_code = s.grade_code
+        WHERE w.n IS DISTINCT FROM s.n
+        """,
+    )
+    out.append(
+        CheckResult(
+            "reconcile",
+            "fact_enrollment",
+            "school_year_key,county_code,grade_code",
+            "pass" if diff == 0 else "fail",
+            f"{diff} (school year, county, grade) cells differ from the source",
+        )
+    )
+    return out
+
+
+def derived(con: duckdb.DuckDBPyConnection) -> list[CheckResult]:
+    """Rollups and derived facts add up to what they summarise."""
+    pairs = {
+        "agg_enrollment": (
+            "SELECT COALESCE(SUM(students), 0) FROM wh.agg_enrollment",
+            "SELECT COUNT(*) FROM wh.fact_enrollment WHERE is_active",
+        ),
+        "agg_class_size": (
+            "SELECT COALESCE(SUM(students), 0) FROM wh.agg_class_size",
+            "SELECT COUNT(*) FROM wh.fact_enrollment WHERE is_active",
+        ),
+        "fact_progression": (
+            "SELECT COUNT(*) FROM wh.fact_progression",
+            "SELECT COUNT(*) FROM wh.fact_enrollment f JOIN wh.dim_school_year y "
+            "ON y.school_year_key = f.school_year_key WHERE f.is_active AND y.seq < "
+            "(SELECT MAX(seq) FROM wh.dim_school_year)",
+        ),
+        "agg_progression": (
+            "SELECT COALESCE(SUM(students), 0) FROM wh.agg_progression",
+            "SELECT COUNT(*) FROM wh.fact_progression",
+        ),
+        "agg_status_change": (
+            "SELECT COALESCE(SUM(requests), 0) FROM wh.agg_status_change",
+            "SELECT COUNT(*) FROM wh.fact_status_change WHERE county_code IS NOT NULL",
+        ),
+        "agg_student_number": (
+            "SELECT COALESCE(SUM(students), 0) FROM wh.agg_student_number",
+            "SELECT COUNT(*) FROM wh.dim_student WHERE current_school_key IS NOT NULL",
+        ),
+    }
+    out = []
+    for table, (left, right) in pairs.items():
+        a, b = _one(con, left), _one(con, right)
+        out.append(
+            CheckResult(
+                "derived",
+                table,
+                None,
+                "pass" if a == b else "fail",
+                f"{a} summarised, {b} expected",
+            )
+        )
+    return out
+
+
+def primary_keys(con: duckdb.DuckDBPyConnection, tables: list[schema.Table]) -> list[CheckResult]:
+    out = []
+    for t in tables:
+        pk = t.primary_key
+        if not pk:
+            continue
+        cols = ", ".join(_q(c) for c in pk)
+        dupes = _one(
+            con,
+            f"SELECT COUNT(*) FROM (SELECT {cols} FROM wh.{t.name} GROUP BY ALL HAVING COUNT(*) > 1)",
+        )
+        out.append(
+            CheckResult(
+                "primary_key",
+                t.name,
+                ",".join(pk),
+                "pass" if dupes == 0 else "fail",
+                f"{dupes} duplicated key values",
+            )
+        )
+    return out
+
+
+def orphans(con: duckdb.DuckDBPyConnection, tables: list[schema.Table]) -> list[CheckResult]:
+    out = []
+    for t in tables:
+        for c in t.columns:
+            if not c.fk:
+                continue
+            ref_table, ref_col = c.fk
+            n = _one(
+                con,
+                f"SELECT COUNT(*) FROM (SELECT DISTINCT {_q(c.name)} AS v FROM wh.{t.name} "
+                f"WHERE {_q(c.name)} IS NOT NULL) x "
+                f"WHERE NOT EXISTS (SELECT 1 FROM wh.{ref_table} r WHERE r.{_q(ref_col)} = x.v)",
+            )
+            out.append(
+                CheckResult(
+                    "orphans",
+                    t.name,
+                    c.name,
+                    "pass" if n == 0 else "fail",
+                    f"{n} distinct values missing from {ref_table}.{ref_col}",
+                )
+            )
+    return out
+
+
+def hmac_format(con: duckdb.DuckDBPyConnection, tables: list[schema.Table]) -> list[CheckResult]:
+    out = []
+    for t in tables:
+        for c in t.columns:
+            if not c.hmac or c.fk:
+                continue  # foreign keys are covered by the orphan check against this one
+            n = _one(
+                con,
+                f"SELECT COUNT(*) FROM wh.{t.name} WHERE {_q(c.name)} IS NOT NULL AND NOT "
+                f"regexp_full_match({_q(c.name)}, '[0-9a-f]{{64}}')",
+            )
+            out.append(
+                CheckResult(
+                    "hmac",
+                    t.name,
+                    c.name,
+                    "pass" if n == 0 else "fail",
+                    f"{n} values are not 64-hex-digit keys",
+                )
+            )
+    return out
+
+
+def codes(con: duckdb.DuckDBPyConnection, tables: list[schema.Table]) -> list[CheckResult]:
+    known = {r[0] for r in con.execute("SELECT DISTINCT code_set FROM wh.dim_code").fetchall()}
+    coded = [(t, c) for t in tables for c in t.columns if c.code_set]
+    parts = [
+        f"SELECT '{t.name}' AS t, '{c.name}' AS c, '{c.code_set}' AS code_set, {_q(c.name)} AS v, "
+        f"COUNT(*) AS n FROM wh.{t.name} WHERE {_q(c.name)} IS NOT NULL GROUP BY ALL"
+        for t, c in coded
+    ]
+    stats: dict[tuple[str, str], tuple[int, int]] = {}
+    for i in range(0, len(parts), 50):
+        rows = con.execute(
+            "SELECT x.t, x.c, SUM(x.n), COUNT(*) FILTER (WHERE d.code IS NULL) FROM ("
+            + " UNION ALL ".join(parts[i : i + 50])
+            + ") x LEFT JOIN (SELECT DISTINCT code_set, code FROM wh.dim_code) d "
+            "ON d.code_set = x.code_set AND d.code = x.v GROUP BY x.t, x.c"
+        ).fetchall()
+        for t, c, present, bad in rows:
+            stats[(t, c)] = (int(present), int(bad))
+    out = []
+    for t, c in coded:
+        present, bad = stats.get((t.name, c.name), (0, 0))
+        if c.code_set not in known:
+            out.append(
+                CheckResult(
+                    "codes",
+                    t.name,
+                    c.name,
+                    "warn" if present else "skip",
+                    f"code set {c.code_set} is not in the code tables ({present} values)",
+                )
+            )
+            continue
+        out.append(
+            CheckResult(
+                "codes",
+                t.name,
+                c.name,
+                "pass" if bad == 0 else "fail",
+                f"{bad} distinct values are not codes of {c.code_set}",
+            )
+        )
+    return out
+
+
+def _collect_values(
+    con: duckdb.DuckDBPyConnection, tables: list[schema.Table]
+) -> list[tuple[str, str, str]]:
+    """Distinct values of every scanned column into temp table xj_scan(t, c, is_text, v, h);
+    returns the (table, column, type) list that was collected."""
+    parts = []
+    collected = []
+    for t in tables:
+        for c in t.columns:
+            if c.hmac or not (c.is_text or c.is_numeric):
+                continue
+            col = _q(c.name)
+            value = col if c.is_text else f"CAST(CAST(trunc({col}) AS HUGEINT) AS VARCHAR)"
+            parts.append(
+                f"SELECT DISTINCT '{t.name}' AS t, '{c.name}' AS c, {str(c.is_text).lower()} "
+                f"AS is_text, {value} AS v FROM wh.{t.name} WHERE {col} IS NOT NULL"
+            )
+            collected.append((t.name, c.name, c.type))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE xj_scan (t VARCHAR, c VARCHAR, is_text BOOLEAN, v VARCHAR)"
+    )
+    for i in range(0, len(parts), 50):
+        con.execute("INSERT INTO xj_scan " + " UNION ALL ".join(parts[i : i + 50]))
+    return collected
+
+
+def privacy(con: duckdb.DuckDBPyConnection, tables: list[schema.Table]) -> list[CheckResult]:
+    collected = _collect_values(con, tables)
+    found: dict[tuple[str, str], dict[str, int]] = {}
+    hits: dict[str, int] | None
+    labels = list(PATTERNS)
+    counts = ", ".join(
+        f"COUNT(*) FILTER (WHERE {'' if label in NUMERIC_PATTERNS else 'is_text AND '}"
+        f"regexp_matches(v, '{PATTERNS[label]}'))"
+        for label in labels
+    )
+    rows = con.execute(
+        f"SELECT t, c, {counts}, COUNT(*) FILTER (WHERE {sensitive_hash_sql('v')} IN "
+        f"(SELECT h FROM stg.sensitive)) FROM xj_scan GROUP BY t, c"
+    ).fetchall()
+    for row in rows:
+        hits = {label: int(n) for label, n in zip(labels, row[2:-1], strict=True) if n}
+        if row[-1]:
+            hits["equal to a personal value of the source"] = int(row[-1])
+        if hits:
+            found[(row[0], row[1])] = hits
+    # Source names of 3+ characters inside longer values (not inside public reference names).
+    fragments = con.execute(
+        f"""
+WITH v AS (
+    SELECT DISTINCT t, c, v FROM xj_scan
+    WHERE is_text AND length(v) >= {MIN_NAME_FRAGMENT}
+      AND {sensitive_hash_sql("v")} NOT IN (SELECT h FROM stg.reference_names)
+),
+lens AS (SELECT DISTINCT len FROM stg.sensitive WHERE kind = 'name' AND len >= {MIN_NAME_FRAGMENT}),
+grams AS (
+    SELECT t, c, v, substr(v, i, len) AS g
+    FROM (SELECT t, c, v, len, unnest(range(1, length(v) - len + 2)) AS i
+          FROM v JOIN lens ON length(v) >= lens.len)
+)
+SELECT t, c, COUNT(DISTINCT v) FROM grams
+WHERE {sensitive_hash_sql("g")} IN (
+    SELECT h FROM stg.sensitive WHERE kind = 'name' AND len >= {MIN_NAME_FRAGMENT})
+GROUP BY t, c
+"""
+    ).fetchall()
+    for t, c, n in fragments:
+        found.setdefault((t, c), {})["containing a source name"] = int(n)
+    con.execute("DROP TABLE xj_scan")
+    out = []
+    scanned = {(t, c) for t, c, _type in collected}
+    for t in tables:
+        for c in t.columns:
+            if c.hmac:
+                detail, status = "pseudonymous key (format checked)", "pass"
+            elif (t.name, c.name) not in scanned:
+                detail, status = f"{c.type} holds no text", "pass"
+            else:
+                hits = found.get((t.name, c.name))
+                status = "fail" if hits else "pass"
+                detail = (
+                    "; ".join(f"{n} value(s) {label}" for label, n in hits.items())
+                    if hits
+                    else "no personal data pattern or source value"
+                )
+            out.append(CheckResult("privacy", t.name, c.name, status, detail))
+    return out
+
+
+def run_all(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    source_rows: dict[str, int],
+    reconcile_map: dict[str, str],
+    etl_extra: dict[str, int],
+    built: dict[str, str],
+    tables: list[str] | None = None,
+    on_check: Callable[[str, int], None] | None = None,
+) -> list[CheckResult]:
+    specs = [t for name, t in schema.tables().items() if tables is None or name in tables]
+    results: list[CheckResult] = []
+    steps: list[tuple[str, Callable[[], list[CheckResult]]]] = [
+        ("reconcile", lambda: reconcile(con, source_rows, reconcile_map, etl_extra, built)),
+        ("derived", lambda: derived(con)),
+        ("primary_key", lambda: primary_keys(con, specs)),
+        ("orphans", lambda: orphans(con, specs)),
+        ("hmac", lambda: hmac_format(con, specs)),
+        ("codes", lambda: codes(con, specs)),
+        ("privacy", lambda: privacy(con, specs)),
+    ]
+    for name, fn in steps:
+        part = fn()
+        results.extend(part)
+        if on_check:
+            on_check(name, sum(1 for r in part if r.status == "fail"))
+    return results
+
+
+def tally(results: list[CheckResult]) -> dict[str, dict[str, int]]:
+    """{check: {status: count}} (the manifest keeps this plus every result that did not pass;
+    meta_check in the snapshot keeps them all)."""
+    out: dict[str, dict[str, int]] = {}
+    for r in results:
+        bucket = out.setdefault(r.check, {})
+        bucket[r.status] = bucket.get(r.status, 0) + 1
+    return out
+
+
+def failures(results: list[CheckResult]) -> list[CheckResult]:
+    return [r for r in results if r.status == "fail"]
+
+
+def summary(failed: list[CheckResult], limit: int = 3) -> str:
+    parts = []
+    for r in failed[:limit]:
+        where = r.table or ""
+        if r.column:
+            where += f".{r.column}"
+        parts.append(f"{r.check} {where}: {r.detail}")
+    more = f" (and {len(failed) - limit} more)" if len(failed) > limit else ""
+    return "; ".join(parts) + more

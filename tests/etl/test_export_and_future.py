@@ -1,0 +1,136 @@
+"""The Parquet export (hive-partitioned by snapshot and province) reads back with the same
+counts; the facts of later issues (attendance, scores, evaluations, graduation) are skipped
+while their source tables are absent and filled as soon as they exist."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from etl import export, schema
+
+from .conftest import run_etl
+
+pytestmark = pytest.mark.slow
+
+
+def test_parquet_partitions_read_back_with_the_same_counts(built):
+    warehouse: Path = built["warehouse"]
+    manifest = built["manifest"]
+    sid = manifest.snapshot_id
+    base = warehouse / "parquet" / "fact_enrollment" / f"snapshot={sid}"
+    provinces = sorted(p.name for p in base.iterdir())
+    assert provinces == ["province=11", "province=46", "province=64"]
+    for p in provinces:
+        assert (base / p / "part-0.parquet").is_file()
+    assert "fact_enrollment" in manifest.parquet and "dim_code" in manifest.parquet
+    assert (warehouse / "parquet" / "dim_code" / f"snapshot={sid}" / "part-0.parquet").is_file()
+    con = duckdb.connect()
+    with duckdb.connect(str(warehouse / manifest.file), read_only=True) as wh:
+        for table in manifest.parquet:
+            expected = wh.execute(f"SELECT COUNT(*) FROM {table}").fetchall()[0][0]
+            got = con.execute(
+                f"SELECT COUNT(*) FROM {export.read_sql(warehouse, table)} WHERE snapshot = ?",
+                [sid],
+            ).fetchall()[0][0]
+            assert got == expected, table
+        by_province = wh.execute(
+            "SELECT province_code, COUNT(*) FROM fact_enrollment GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+    parquet = con.execute(
+        f"SELECT province, COUNT(*) FROM {export.read_sql(warehouse, 'fact_enrollment')} "
+        "GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    assert [(str(p), n) for p, n in parquet] == by_province
+    # Empty tables (facts of later issues) are not exported.
+    assert "fact_attendance" not in manifest.parquet
+    assert not (warehouse / "parquet" / "fact_attendance").exists()
+
+
+def test_future_facts_are_skipped_then_filled(built, sqlite_copy, tmp_path):
+    manifest = built["manifest"]
+    for fact in ("fact_attendance", "fact_score", "fact_evaluation", "fact_graduation"):
+        assert manifest.rows[fact] == 0
+        assert "absent" in manifest.skipped[fact]
+
+    path = sqlite_copy.split("///", 1)[1]
+    with sqlite3.connect(path) as db:
+        db.executescript(
+            """
+            CREATE TABLE attendance (id INTEGER PRIMARY KEY, student_id INTEGER, class_id INTEGER,
+                school_id INTEGER, date DATE, kind VARCHAR(8), periods INTEGER, days FLOAT);
+            CREATE TABLE exam (id INTEGER PRIMARY KEY, school_id INTEGER, term_id INTEGER,
+                grade_code VARCHAR(2), kind VARCHAR(8), exam_date DATE, name VARCHAR(40));
+            CREATE TABLE score (id INTEGER PRIMARY KEY, exam_id INTEGER, student_id INTEGER,
+                subject_code VARCHAR(8), score NUMERIC(5, 1), full_mark NUMERIC(5, 1),
+                level VARCHAR(2), absent BOOLEAN);
+            CREATE TABLE evaluation (id INTEGER PRIMARY KEY, student_id INTEGER, school_id INTEGER,
+                school_year_id INTEGER, term_id INTEGER, dimension VARCHAR(16), level VARCHAR(2),
+                comment TEXT);
+            CREATE TABLE graduation (id INTEGER PRIMARY KEY, student_id INTEGER, school_id INTEGER,
+                school_year_id INTEGER, stage VARCHAR(8), outcome VARCHAR(2),
+                destination VARCHAR(4), graduated_on DATE, diploma_issued BOOLEAN,
+                diploma_revoked BOOLEAN, diploma_number VARCHAR(40));
+            """
+        )
+        enrolled = db.execute(
+            "SELECT e.student_id, e.class_id, e.school_id, e.school_year_id FROM enrollment e "
+            "ORDER BY e.id LIMIT 200"
+        ).fetchall()
+        term = db.execute("SELECT id FROM term ORDER BY id LIMIT 1").fetchone()[0]
+        outcome = db.execute(
+            "SELECT code FROM code_item WHERE code_set = 'graduation_outcome' LIMIT 1"
+        ).fetchone()[0]
+        db.execute(
+            "INSERT INTO exam VALUES (1, ?, ?, '16', 'final', '2026-01-10', '期末考试')",
+            (enrolled[0][2], term),
+        )
+        for i, (student, klass, school, year) in enumerate(enrolled, start=1):
+            db.execute(
+                "INSERT INTO attendance VALUES (?, ?, ?, ?, '2026-10-12', 'sick', NULL, 1)",
+                (i, student, klass, school),
+            )
+            db.execute(
+                "INSERT INTO score VALUES (?, 1, ?, 'math', ?, 100, NULL, 0)",
+                (i, student, 60 + i % 40),
+            )
+            db.execute(
+                "INSERT INTO evaluation VALUES (?, ?, ?, ?, NULL, 'moral', 'A', '表现良好')",
+                (i, student, school, year),
+            )
+            db.execute(
+                "INSERT INTO graduation VALUES (?, ?, ?, ?, 'primary', ?, NULL, '2026-07-01', 1, 0, "
+                "'NO-2026-00001')",
+                (i, student, school, year, outcome),
+            )
+    warehouse = tmp_path / "wh"
+    first = run_etl(sqlite_copy, warehouse)
+    for fact in ("fact_attendance", "fact_score", "fact_evaluation", "fact_graduation"):
+        assert first.rows[fact] == 200, fact
+        assert fact not in first.skipped
+    warned = {(c["table"], c["column"]) for c in first.checks if c["status"] == "warn"}
+    assert ("fact_attendance", "kind") in warned  # code set still to be defined
+    with duckdb.connect(str(warehouse / first.file), read_only=True) as con:
+        avg = con.execute("SELECT AVG(score) FROM fact_score").fetchall()[0][0]
+        cols = {
+            r[0]
+            for r in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE table_name = 'fact_graduation'"
+            ).fetchall()
+        }
+    assert 60 <= avg <= 100
+    assert cols == set(schema.tables()["fact_graduation"].column_names)
+
+    with sqlite3.connect(path) as db:  # attendance and scores are append-only: incremental
+        db.execute(
+            "INSERT INTO attendance SELECT id + 1000, student_id, class_id, school_id, "
+            "'2026-10-13', kind, periods, days FROM attendance WHERE id <= 50"
+        )
+    second = run_etl(sqlite_copy, warehouse, mode="incremental")
+    assert second.mode == "incremental"
+    assert second.rows["fact_attendance"] == 250
+    kinds = {t["table_name"]: t["build"] for t in second.tables}
+    assert kinds["fact_attendance"] == "incremental" and kinds["fact_score"] == "incremental"
