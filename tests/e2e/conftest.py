@@ -37,8 +37,13 @@ def _free_port() -> int:
 
 
 def xueji(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([sys.executable, "-m", "admin.cli", *args], env=env,
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-m", "admin.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr
     return result
 
@@ -51,29 +56,47 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         pytest.skip("Chromium not installed")
     folder: Path = tmp_path_factory.mktemp("live")
     env = {k: v for k, v in os.environ.items() if not k.startswith("XUEJI_")}
-    env.update({
-        "XUEJI_DATA_DIR": str(folder),
-        # The captcha is exercised in tests/security; a browser cannot read it.
-        "XUEJI_CAPTCHA_ENABLED": "0",
-        "XUEJI_SECRET_KEY": "e2e-" + "k" * 40,
-    })
+    env.update(
+        {
+            "XUEJI_DATA_DIR": str(folder),
+            # The captcha is exercised in tests/security; a browser cannot read it.
+            "XUEJI_CAPTCHA_ENABLED": "0",
+            "XUEJI_SECRET_KEY": "e2e-" + "k" * 40,
+        }
+    )
     xueji("init", env=env)
     xueji("seed", "--students", "1500", "--years", "2", "--seed", "5", env=env)
     import sqlite3
 
     con = sqlite3.connect(folder / "xueji.db")
     school_code, school_id = con.execute(
-        "SELECT code, id FROM school WHERE region_code LIKE '64%' ORDER BY id LIMIT 1").fetchone()
+        "SELECT code, id FROM school WHERE region_code LIKE '64%' ORDER BY id LIMIT 1"
+    ).fetchone()
     student = con.execute(
         "SELECT id, name, student_number FROM student WHERE current_school_id = ? "
-        "AND current_status = '01' ORDER BY id LIMIT 1", (school_id,)).fetchone()
+        "AND current_status = '01' ORDER BY id LIMIT 1",
+        (school_id,),
+    ).fetchone()
     con.close()
-    xueji("create-user", "--username", "registrar", "--password", PASSWORD,
-          "--role", "SchoolRegistrar", "--school", school_code, env=env)
+    xueji(
+        "create-user",
+        "--username",
+        "registrar",
+        "--password",
+        PASSWORD,
+        "--role",
+        "SchoolRegistrar",
+        "--school",
+        school_code,
+        env=env,
+    )
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "admin.cli", "serve", "--port", str(port), "--workers", "1"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
