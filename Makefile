@@ -24,7 +24,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy admin/domain analytics
+	$(BIN)/mypy admin/domain analytics etl
 
 test: lint typecheck
 	$(BIN)/pytest

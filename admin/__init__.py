@@ -18,7 +18,9 @@ def create_app(**overrides: Any) -> Flask:
     from flask_appbuilder import AppBuilder
 
     from .config import build_config
-    from .extensions import csrf, db, migrate
+    from .extensions import csrf, db, install_sqlite_pragmas, migrate
+
+    install_sqlite_pragmas()
 
     app = Flask(__name__)
     app.config.update(build_config())

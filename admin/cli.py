@@ -19,9 +19,6 @@ from .security.roles import ROLES
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-DEMO_ADMIN = ("admin", "Xueji-Demo-2026")
-
-
 def _safe_url() -> str:
     try:
         return make_url(database_url()).render_as_string(hide_password=True)
@@ -192,6 +189,26 @@ def _run_seed(options: Any) -> None:
     )
 
 
+@main.command(
+    "etl",
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    add_help_option=False,
+)
+@click.pass_context
+def etl_command(ctx: click.Context) -> None:
+    """Snapshot the registry into the pseudonymized DuckDB warehouse (`xueji etl --help`)."""
+    sys.exit(_run_etl(list(ctx.args)))
+
+
+def _run_etl(args: list[str]) -> int:
+    from etl.cli import run_etl
+
+    from .config import pseudonym_key
+
+    os.environ.setdefault("XUEJI_PSEUDONYM_KEY", pseudonym_key())
+    return run_etl(args)
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
@@ -223,19 +240,26 @@ def demo_command(host: str, port: int, students: int, no_serve: bool) -> None:
     app = _app()
     with app.app_context():
         has_schools = db.session.execute(text("SELECT COUNT(*) FROM school")).scalar_one()
-        from .services.accounts import ensure_demo_accounts
-
-        accounts = ensure_demo_accounts([("Admin", *DEMO_ADMIN)])
     if not has_schools:
         _run_seed(SeedOptions(students=students, today=date.today()))
     else:
         click.echo(f"registry already seeded ({has_schools} schools): keeping it")
+    with app.app_context():
+        from .services.accounts import ensure_demo_accounts
+
+        accounts = ensure_demo_accounts()
+    from .config import warehouse_dir
+
+    if not (warehouse_dir() / "CURRENT").exists():
+        click.echo("building the warehouse snapshot (xueji etl) …")
+        if _run_etl([]) != 0:
+            fail("the warehouse snapshot could not be built (see above)")
     url = f"http://{host}:{port}/"
     click.echo("")
     click.echo(f"XueJi demo: {url}")
-    click.echo("demo accounts (username / password / role):")
-    for role, username, password in accounts:
-        click.echo(f"  {username} / {password} / {role}")
+    click.echo("demo accounts (username / password — role, scope):")
+    for role, username, password, scope in accounts:
+        click.echo(f"  {username} / {password} — {role}, {scope}")
     if not no_serve:
         from .wsgi_server import serve
 

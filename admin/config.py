@@ -122,6 +122,22 @@ def login_hardening() -> dict[str, object]:
     }
 
 
+def pseudonym_key() -> str:
+    """XUEJI_PSEUDONYM_KEY, or a random key kept in the data folder (outside the warehouse
+    folder) so that pseudonyms stay stable across snapshots of one installation."""
+    key = os.environ.get("XUEJI_PSEUDONYM_KEY")
+    if key:
+        return key
+    path = data_dir() / "pseudonym_key"
+    if path.exists():
+        return path.read_text().strip()
+    ensure_data_dir()
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
 def build_config() -> dict[str, object]:
     """The Flask/FAB configuration for this process."""
     return {

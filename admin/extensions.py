@@ -10,3 +10,26 @@ from flask_wtf.csrf import CSRFProtect
 db = get_sqla_class()()
 csrf = CSRFProtect()
 migrate = Migrate()
+
+
+def _sqlite_pragmas(dbapi_connection: object, connection_record: object) -> None:
+    """Every SQLite connection: enforce foreign keys (off by default in SQLite), and use WAL
+    with synchronous=NORMAL so readers do not block the writer and each commit does not wait
+    for an fsync (safe against application crashes; the last commits may be lost on power loss)."""
+    import sqlite3
+
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA busy_timeout = 10000")
+        cursor.close()
+
+
+def install_sqlite_pragmas() -> None:
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    if not event.contains(Engine, "connect", _sqlite_pragmas):
+        event.listen(Engine, "connect", _sqlite_pragmas)

@@ -322,15 +322,14 @@ def child_measure(params: dict[str, Any]) -> dict[str, Any]:
         db.session.remove()
     recorder = SqlRecorder(engine)
     clients: dict[str, tuple[Any, dict[str, str]]] = {}
-    for key, account in accounts.items():
-        client = app.test_client()
-        with client.session_transaction() as session:
-            session["_user_id"] = str(user_ids[key])
-            session["_fresh"] = True
+
+    def jwt_login(key: str) -> None:
+        """(Re)issue the account's access token (untimed; tokens expire after 15 min)."""
+        client, headers = clients[key]
         response = client.post(
             "/api/v1/security/login",
             json={
-                "username": account["username"],
+                "username": accounts[key]["username"],
                 "password": PASSWORD,
                 "provider": "db",
                 "refresh": False,
@@ -338,17 +337,26 @@ def child_measure(params: dict[str, Any]) -> dict[str, Any]:
         )
         if response.status_code != 200:
             raise BenchError(
-                f"JWT login of {account['username']} failed: {response.status_code} "
+                f"JWT login of {accounts[key]['username']} failed: {response.status_code} "
                 f"{response.get_data(as_text=True)[:300]}"
             )
-        token = (response.json or {})["access_token"]
-        clients[key] = (client, {"Authorization": f"Bearer {token}"})
+        headers["Authorization"] = f"Bearer {(response.json or {})['access_token']}"
+
+    for key in accounts:
+        client = app.test_client()
+        with client.session_transaction() as session:
+            session["_user_id"] = str(user_ids[key])
+            session["_fresh"] = True
+        clients[key] = (client, {})
+        jwt_login(key)
         results[key] = {
             q: {"url": urls[key][q], "samples_ms": [], "sql_ms": [], "sql_statements": []}
             for q in queries
         }
 
-    def request_once(key: str, q: str) -> tuple[float, Any, list[tuple[str, Any, float]]]:
+    def request_once(
+        key: str, q: str, retry: bool = True
+    ) -> tuple[float, Any, list[tuple[str, Any, float]]]:
         client, headers = clients[key]
         url = urls[key][q]
         recorder.start()
@@ -357,6 +365,9 @@ def child_measure(params: dict[str, Any]) -> dict[str, Any]:
         body = response.get_data()
         elapsed = (time.perf_counter() - t0) * 1000
         statements = recorder.stop()
+        if response.status_code == 401 and retry and b"expired" in body:
+            jwt_login(key)  # the token outlived its 15 minutes: sign in again, time the retry
+            return request_once(key, q, retry=False)
         if response.status_code != 200:
             raise BenchError(
                 f"{key} {q} GET {url}: {response.status_code} "
@@ -557,6 +568,8 @@ def measure_database(
 def seed_size(run: AdminRun, template: str, n: int, args: argparse.Namespace) -> dict[str, Any]:
     size_label = label(n)
     dbname = run.create_database(f"admin_{n}", template=template)
+    if args.keep:
+        run.keep(dbname)
     log(f"[{size_label}] seed_database into {dbname} (child process; progress every 10 s)")
     seeded = run.child_run(
         "seed",
@@ -577,9 +590,7 @@ def seed_size(run: AdminRun, template: str, n: int, args: argparse.Namespace) ->
     vacuum_s = time.perf_counter() - t0
     log(f"[{size_label}] VACUUM (ANALYZE) {vacuum_s:.1f} s")
     result = measure_database(run, dbname, args, size_label)
-    if args.keep:
-        run.keep(dbname)
-    else:
+    if not args.keep:
         run.drop_database(dbname)
     return {
         "students": n,
@@ -802,6 +813,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         ok = True
     except BenchError as exc:
         log(f"bench admin failed: {exc}")
+        ok = bool(args.keep)  # --keep: leave what was seeded for a look at the failure
+        if ok and run.kept:
+            log(f"kept databases (drop them when done): {', '.join(run.kept)}")
         return 1
     except KeyboardInterrupt:
         log("bench admin interrupted; dropping its databases and temp folder")

@@ -282,8 +282,8 @@ def codes(con: duckdb.DuckDBPyConnection, tables: list[schema.Table]) -> list[Ch
 def _collect_values(
     con: duckdb.DuckDBPyConnection, tables: list[schema.Table]
 ) -> list[tuple[str, str, str]]:
-    """Distinct values of every scanned column into temp table xj_scan(t, c, is_text, v, h);
-    returns the (table, column, type) list that was collected."""
+    """Distinct values of every text and numeric column (numbers: their integer part, as text)
+    into temp table xj_scan(t, c, is_text, v); returns the (table, column, type) collected."""
     parts = []
     collected = []
     for t in tables:
@@ -291,7 +291,7 @@ def _collect_values(
             if c.hmac or not (c.is_text or c.is_numeric):
                 continue
             col = _q(c.name)
-            value = col if c.is_text else f"CAST(CAST(trunc({col}) AS HUGEINT) AS VARCHAR)"
+            value = col if c.is_text else f"CAST(TRY_CAST(trunc({col}) AS HUGEINT) AS VARCHAR)"
             parts.append(
                 f"SELECT DISTINCT '{t.name}' AS t, '{c.name}' AS c, {str(c.is_text).lower()} "
                 f"AS is_text, {value} AS v FROM wh.{t.name} WHERE {col} IS NOT NULL"

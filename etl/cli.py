@@ -10,9 +10,13 @@ unless --debug) and leaves the current snapshot current.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+import threading
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import EtlError
@@ -116,24 +120,25 @@ def run_etl(argv: list[str] | None = None) -> int:
 
     progress = Progress(bar=None if args.log == "auto" else args.log == "bar")
     try:
-        manifest = pipeline.run(
-            args.source or default_source_url(),
-            args.warehouse or default_warehouse_dir(),
-            pseudonym_key=key_from_env(),
-            keep=args.keep if args.keep is not None else _env_int("XUEJI_WAREHOUSE_KEEP", 5),
-            mode=args.mode,
-            progress=progress,
-            parquet=args.parquet,
-            pg_driver=args.pg_driver,
-            full_every_days=(
-                args.full_every_days
-                if args.full_every_days is not None
-                else _env_int("XUEJI_ETL_FULL_EVERY_DAYS", 7)
-            ),
-            connect_timeout=args.connect_timeout,
-            memory_limit=args.memory_limit,
-            threads=args.threads,
-        )
+        with _terminate_as_interrupt():
+            manifest = pipeline.run(
+                args.source or default_source_url(),
+                args.warehouse or default_warehouse_dir(),
+                pseudonym_key=key_from_env(),
+                keep=args.keep if args.keep is not None else _env_int("XUEJI_WAREHOUSE_KEEP", 5),
+                mode=args.mode,
+                progress=progress,
+                parquet=args.parquet,
+                pg_driver=args.pg_driver,
+                full_every_days=(
+                    args.full_every_days
+                    if args.full_every_days is not None
+                    else _env_int("XUEJI_ETL_FULL_EVERY_DAYS", 7)
+                ),
+                connect_timeout=args.connect_timeout,
+                memory_limit=args.memory_limit,
+                threads=args.threads,
+            )
     except EtlError as exc:
         progress.close()
         if args.debug:
@@ -142,7 +147,7 @@ def run_etl(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         progress.close()
-        print("xueji etl: interrupted; the current snapshot is unchanged", file=sys.stderr)
+        print("xueji etl: error: interrupted; the current snapshot is unchanged", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug: still one line, the traceback with --debug
         progress.close()
@@ -163,6 +168,24 @@ def run_etl(argv: list[str] | None = None) -> int:
             f"in {manifest.timings.get('total_s', 0):.1f} s)"
         )
     return 0
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """While the ETL runs, SIGTERM (systemd stop, kill) unwinds like Ctrl-C, so the run
+    removes its temporary files; SIGKILL cannot be caught, and the next run removes them."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def main() -> None:

@@ -419,7 +419,8 @@ def _sensitive_hash_py(value: object) -> int | None:
     text = str(value).strip(" ")
     if not text:
         return None
-    return int(hashlib.md5(text.encode("utf-8")).hexdigest()[:15], 16)
+    # The first 60 bits of the md5 = the first 15 hex digits (sensitive_hash_sql).
+    return int.from_bytes(hashlib.md5(text.encode("utf-8")).digest()[:8], "big") >> 4
 
 
 # DuckDB side of the same 60-bit hash, for values found in the warehouse.
@@ -472,9 +473,7 @@ class SqliteSource:
             raise SourceError(f"source query failed: {_first_line(exc)}") from exc
 
     def select_list(self, table: SourceTable) -> str:
-        return ", ".join(
-            f"IFNULL({c.source_expr}, '{NULL_MARK}') AS {c.name}" for c in table.columns
-        )
+        return ", ".join(f"{c.source_expr} AS {c.name}" for c in table.columns)
 
     def sensitive_select(self, table: str, column: str, kind: str) -> str:
         return (
@@ -499,14 +498,11 @@ class SqliteSource:
     ) -> int:
         path = self.scratch / f"extract-{uuid.uuid4().hex}.csv"
         try:
-            cur = self.conn.execute(select_sql)
+            # NULLs become NULL_MARK in SQL (no Python work per value); read_csv maps them back.
+            marked = ", ".join(f"IFNULL({n}, '{NULL_MARK}')" for n, _t in types)
+            cur = self.conn.execute(f"SELECT {marked} FROM ({select_sql})")
             with open(path, "w", newline="", encoding="utf-8") as fh:
-                writer = csv.writer(fh, lineterminator="\n")
-                while True:
-                    rows = cur.fetchmany(50_000)
-                    if not rows:
-                        break
-                    writer.writerows([NULL_MARK if v is None else v for v in row] for row in rows)
+                csv.writer(fh, lineterminator="\n").writerows(cur)
             con.execute(f"CREATE TABLE {target} AS {_read_csv_sql(path, types)}")
         except sqlite3.Error as exc:
             raise SourceError(f"reading the source failed: {_first_line(exc)}") from exc

@@ -258,6 +258,10 @@ def _run_locked(
         manifest.removed_strays = removed
         published_ok = True
         return manifest
+    except OSError as exc:  # e.g. a full disk while writing an extract or the staging spill
+        raise publish.os_error(exc, "running the ETL") from exc
+    except duckdb.Error as exc:
+        raise _duck_error(exc, "running the ETL") from exc
     finally:
         if state.con is not None:
             with contextlib.suppress(Exception):

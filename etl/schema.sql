@@ -19,7 +19,8 @@
 --
 -- Conventions: *_key columns join dimensions; county_code is always a dim_region.county_code
 -- (the county of the school for facts), province_code its first two digits (the Parquet
--- partition). Dates are DATE (local calendar days, no time of day); durations are in days.
+-- partition). Dates are DATE: local calendar days (XUEJI_TIMEZONE, default Asia/Shanghai) of the
+-- registry's UTC timestamps, no time of day; durations are in days.
 -- Dimensions describe the registry as of the snapshot (slowly changing dimensions of type 1):
 -- compare snapshots for history.
 --
@@ -217,7 +218,7 @@ CREATE TABLE fact_status_change_step (
     school_key        INTEGER,           -- [fk dim_school.school_key] handling school (school steps)
     region_code       VARCHAR,           -- 6-digit GB/T 2260 code of the handling bureau (county, prefecture or province)
     county_code       VARCHAR,           -- [fk dim_region.county_code] county for scoping: the handling school's county, the bureau's code when it is a county, else the request's county
-    province_code     VARCHAR,           -- 2-digit province of the handling unit
+    province_code     VARCHAR,           -- 2-digit province of county_code (of region_code when there is no county)
     state             VARCHAR NOT NULL,  -- [code step_state] waiting / pending / approved / rejected / skipped / escalated
     decision          VARCHAR,           -- decision word recorded by the workflow (no free text)
     due_date          DATE,              -- [fk dim_date.date] deadline (10 working days in DOMAIN §4.5)

@@ -8,6 +8,7 @@ source rows stay in memory and are dropped with the staging database.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -127,7 +128,10 @@ MACROS = (
     "OR b < a THEN NULL ELSE CAST(5 * (date_diff('day', a, b) // 7) + len(list_filter("
     "range(1, (date_diff('day', a, b) % 7) + 1), lambda i: ((isodow(a) - 1 + i) % 7) < 5)) "
     "AS INTEGER) END",
-    "CREATE OR REPLACE TEMP MACRO xj_as_of_date() AS CAST(getvariable('xueji_as_of') AS DATE)",
+    # Registry timestamps are naive UTC (models.utcnow); days are local calendar days.
+    "CREATE OR REPLACE TEMP MACRO xj_day(ts) AS CAST(timezone(getvariable('xueji_tz'), "
+    "timezone('UTC', CAST(ts AS TIMESTAMP))) AS DATE)",
+    "CREATE OR REPLACE TEMP MACRO xj_as_of_date() AS xj_day(getvariable('xueji_as_of'))",
 )
 
 # Pseudonym maps: source id → HMAC key. Built once; facts join them.
@@ -248,9 +252,9 @@ LEFT JOIN stg.school_year sy ON sy.id = e.school_year_id
 """,
     "fact_student_number": """
 SELECT sm.student_key AS student_key, h.kind AS kind,
-       CAST(h.issued_at AS DATE) AS issued_date, CAST(h.superseded_at AS DATE) AS superseded_date,
+       xj_day(h.issued_at) AS issued_date, xj_day(h.superseded_at) AS superseded_date,
        h.superseded_at IS NULL AS is_current,
-       date_diff('day', CAST(h.issued_at AS DATE), CAST(h.superseded_at AS DATE))
+       date_diff('day', xj_day(h.issued_at), xj_day(h.superseded_at))
            AS days_to_supersede,
        sc.region_code AS county_code, left(sc.region_code, 2) AS province_code
 FROM stg.student_number_history h
@@ -267,15 +271,18 @@ SELECT {step_key} AS step_key, rm.request_key AS request_key, st.seq AS seq,
                 CASE WHEN st.region_code IN (SELECT county_code FROM wh.dim_region)
                      THEN st.region_code END,
                 rc.county_code) AS county_code,
-       coalesce(left(sc.region_code, 2), left(st.region_code, 2), left(rc.county_code, 2))
-           AS province_code,
+       coalesce(left(coalesce(sc.region_code,
+                              CASE WHEN st.region_code IN (SELECT county_code FROM wh.dim_region)
+                                   THEN st.region_code END,
+                              rc.county_code), 2),
+                left(st.region_code, 2)) AS province_code,
        st.state AS state, st.decision AS decision, st.due_date AS due_date,
-       CAST(st.acted_at AS DATE) AS acted_date,
+       xj_day(st.acted_at) AS acted_date,
        epoch(st.acted_at - coalesce(
            lag(st.acted_at) OVER (PARTITION BY st.request_id ORDER BY st.seq),
            r.submitted_at)) / 86400.0 AS wait_days,
        CASE WHEN st.due_date IS NULL THEN NULL
-            WHEN st.acted_at IS NOT NULL THEN CAST(st.acted_at AS DATE) > st.due_date
+            WHEN st.acted_at IS NOT NULL THEN xj_day(st.acted_at) > st.due_date
             ELSE xj_as_of_date() > st.due_date END AS overdue
 FROM stg.status_change_step st
 LEFT JOIN stg.request_map rm ON rm.id = st.request_id
@@ -290,12 +297,12 @@ SELECT rm.request_key AS request_key, sm.student_key AS student_key,
        fs.region_code AS from_county_code, ts.region_code AS to_county_code,
        rc.county_code AS county_code, left(rc.county_code, 2) AS province_code,
        r.to_grade_code AS to_grade_code,
-       CAST(r.created_at AS DATE) AS created_date, CAST(r.submitted_at AS DATE) AS submitted_date,
-       CAST(r.closed_at AS DATE) AS closed_date, r.effective_date AS effective_date,
+       xj_day(r.created_at) AS created_date, xj_day(r.submitted_at) AS submitted_date,
+       xj_day(r.closed_at) AS closed_date, r.effective_date AS effective_date,
        r.end_date AS end_date, r.state IN ('draft', 'submitted') AS is_open,
        coalesce(n.steps, 0) AS steps, r.current_step_seq AS current_step_seq,
        epoch(r.closed_at - r.submitted_at) / 86400.0 AS lead_time_days,
-       xj_workdays(CAST(r.submitted_at AS DATE), CAST(r.closed_at AS DATE)) AS lead_time_workdays
+       xj_workdays(xj_day(r.submitted_at), xj_day(r.closed_at)) AS lead_time_workdays
 FROM stg.status_change_request r
 LEFT JOIN stg.request_map rm ON rm.id = r.id
 LEFT JOIN stg.student_map sm ON sm.id = r.student_id
@@ -514,8 +521,16 @@ class BuildResult:
     notes: dict[str, str] = field(default_factory=dict)
 
 
-def install_helpers(con: duckdb.DuckDBPyConnection, as_of_iso: str) -> None:
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+
+def install_helpers(
+    con: duckdb.DuckDBPyConnection, as_of_iso: str, timezone: str | None = None
+) -> None:
+    """as_of_iso: naive UTC. timezone: of the calendar days (XUEJI_TIMEZONE, Asia/Shanghai)."""
+    tz = timezone or os.environ.get("XUEJI_TIMEZONE") or DEFAULT_TIMEZONE
     con.execute("SET VARIABLE xueji_as_of = CAST(? AS TIMESTAMP)", [as_of_iso])
+    con.execute("SET VARIABLE xueji_tz = ?", [tz])
     for macro in MACROS:
         con.execute(macro)
     con.execute(

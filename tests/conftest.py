@@ -31,7 +31,7 @@ def _pg_available() -> str | None:
 class PgDatabase:
     """A throwaway PostgreSQL database, created now and dropped by drop()."""
 
-    def __init__(self) -> None:
+    def __init__(self, template: str | None = None) -> None:
         problem = _pg_available()
         if problem:
             if IN_CI:
@@ -39,7 +39,8 @@ class PgDatabase:
             pytest.skip(f"PostgreSQL unreachable: {problem}")
         self.name = f"xueji_test_{uuid.uuid4().hex[:12]}"
         with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{self.name}"')
+            suffix = f' TEMPLATE "{template}"' if template else ""
+            conn.execute(f'CREATE DATABASE "{self.name}"{suffix}')
         params = psycopg.conninfo.conninfo_to_dict(PG_ADMIN_DSN)
         self.url = (
             f"postgresql+psycopg://{params.get('user', 'postgres')}@{params.get('host', '127.0.0.1')}:"
@@ -98,13 +99,67 @@ def app(empty_db: tuple[str, str], tmp_path: Path):
         db.engine.dispose()
 
 
-@pytest.fixture
-def initialized_app(app):
-    from admin.services.setup import initialize
+class _InitializedTemplates:
+    """One initialised database per backend per test session (migrations, code tables,
+    regions, roles), cloned for each test: a SQLite file copy, or PostgreSQL's
+    CREATE DATABASE … TEMPLATE. Running `initialize()` per test took seconds each."""
 
-    with app.app_context():
-        initialize()
-    return app
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.built: dict[str, tuple[str, object]] = {}
+
+    def template(self, kind: str) -> tuple[str, object]:
+        if kind not in self.built:
+            where = self.folder / f"template-{kind}"
+            where.mkdir()
+            url, handle = make_database(kind, where)
+            application = make_app(url, where)
+            from admin.extensions import db
+            from admin.services.setup import initialize
+
+            with application.app_context():
+                initialize()
+                db.session.remove()
+                db.engine.dispose()  # checkpoints the SQLite WAL; frees the PG template
+            self.built[kind] = (url, handle)
+        return self.built[kind]
+
+    def clone(self, kind: str, folder: Path) -> tuple[str, object]:
+        url, handle = self.template(kind)
+        if kind == "sqlite":
+            import shutil
+
+            shutil.copyfile(url.removeprefix("sqlite:///"), folder / "xueji.db")
+            return f"sqlite:///{folder / 'xueji.db'}", None
+        pg = PgDatabase(template=handle.name)  # type: ignore[attr-defined]
+        return pg.url, pg
+
+    def drop(self) -> None:
+        for _, handle in self.built.values():
+            if handle is not None:
+                handle.drop()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def initialized_templates(tmp_path_factory: pytest.TempPathFactory):
+    templates = _InitializedTemplates(tmp_path_factory.mktemp("templates"))
+    yield templates
+    templates.drop()
+
+
+@pytest.fixture
+def initialized_app(backend: str, tmp_path: Path, initialized_templates: _InitializedTemplates):
+    """An app on a fresh, initialised database of its own."""
+    url, handle = initialized_templates.clone(backend, tmp_path)
+    application = make_app(url, tmp_path)
+    yield application
+    from admin.extensions import db
+
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    if handle is not None:
+        handle.drop()  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="session", params=["sqlite", "pg"])

@@ -173,9 +173,14 @@ def _unloaded_old_values(session: Session, obj: Any) -> dict[str, Any]:
 # --- after_flush -------------------------------------------------------------------------------
 
 
+# A loader of reference data (code tables, regions) sets session.info[BULK_KEY] to a label
+# and writes one `record_batch` entry instead of one entry per row.
+BULK_KEY = "audit_bulk"
+
+
 def _after_flush(session: Session, flush_context: Any) -> None:
     marks = flush_context.attributes
-    if marks.get(_AFTER):
+    if marks.get(_AFTER) or session.info.get(BULK_KEY):
         return
     marks[_AFTER] = True
     pending = [

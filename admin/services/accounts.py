@@ -80,10 +80,68 @@ def create_account(
     db.session.commit()
 
 
-def ensure_demo_accounts(accounts: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
-    """Create the demo accounts that do not exist yet; return all of them for printing."""
+DEMO_PASSWORD = "Xueji-Demo-2026"
+
+
+def ensure_demo_accounts() -> list[tuple[str, str, str, str]]:
+    """One account per role on the seeded demo nation (created once); returns
+    (role, username, password, scope) rows for printing."""
+    from ..models import ParentLink, Student, TeachingAssignment
+
     sm = current_app.appbuilder.sm
-    for role, username, password in accounts:
-        if sm.find_user(username=username) is None:
-            create_account(username=username, password=password, role=role)
-    return accounts
+    school = db.session.scalars(
+        select(School).where(School.region_code.startswith("64")).order_by(School.id)
+    ).first() or db.session.scalars(select(School).order_by(School.id)).first()
+    rows: list[tuple[str, str, str, str]] = [("Admin", "admin", DEMO_PASSWORD, "national")]
+    if school is None:
+        _create_missing(sm, rows)
+        return rows
+    county, prefecture = school.region_code, school.region_code[:4]
+    rows += [
+        ("BureauOfficer", "officer", DEMO_PASSWORD, f"region {prefecture}"),
+        ("BureauAnalyst", "analyst", DEMO_PASSWORD, "region 64"),
+        ("Leadership", "leader", DEMO_PASSWORD, "national"),
+        ("SchoolRegistrar", "registrar", DEMO_PASSWORD, f"school {school.code} {school.name}"),
+        ("SchoolLeader", "principal", DEMO_PASSWORD, f"school {school.code}"),
+        ("Teacher", "teacher", DEMO_PASSWORD, f"school {school.code}, one class"),
+        ("Parent", "parent", DEMO_PASSWORD, "one child"),
+    ]
+    scopes = {
+        "officer": {"region": prefecture},
+        "analyst": {"region": "64"},
+        "registrar": {"school": school.code},
+        "principal": {"school": school.code},
+        "teacher": {"school": school.code},
+    }
+    del county
+    _create_missing(sm, rows, scopes)
+    teacher = sm.find_user(username="teacher")
+    parent = sm.find_user(username="parent")
+    child = db.session.scalars(
+        select(Student)
+        .where(Student.current_school_id == school.id, Student.current_status == "01")
+        .order_by(Student.id)
+    ).first()
+    if child is not None and teacher is not None and child.current_class_id is not None:
+        if not db.session.scalar(
+            select(TeachingAssignment.id).where(TeachingAssignment.user_id == teacher.id)
+        ):
+            db.session.add(TeachingAssignment(user_id=teacher.id, class_id=child.current_class_id))
+        if parent is not None and not db.session.scalar(
+            select(ParentLink.id).where(ParentLink.user_id == parent.id)
+        ):
+            db.session.add(ParentLink(user_id=parent.id, student_id=child.id))
+        db.session.commit()
+    return rows
+
+
+def _create_missing(
+    sm: object,
+    rows: list[tuple[str, str, str, str]],
+    scopes: dict[str, dict[str, str]] | None = None,
+) -> None:
+    for role, username, password, _ in rows:
+        if sm.find_user(username=username) is None:  # type: ignore[attr-defined]
+            create_account(
+                username=username, password=password, role=role, **(scopes or {}).get(username, {})
+            )

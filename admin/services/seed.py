@@ -1030,6 +1030,20 @@ def write_nation(
             raise failures[0]
         if progress and students_in_buffer:
             progress(students_in_buffer)
+        # COPY bypasses the ORM audit listener: one batch entry records the seed itself.
+        connection = getattr(sink, "connection", None)
+        if connection is not None:
+            from ..audit import record_batch
+
+            o = generator.o
+            record_batch(
+                connection,
+                "seed",
+                "student",
+                report.counts["student"],
+                f"xueji seed --students {o.students} --years {o.years} --seed {o.seed}",
+                details={"counts": dict(report.counts)},
+            )
         sink.commit()
     except BaseException:
         sink.rollback()

@@ -10,6 +10,8 @@ from flask_migrate import upgrade
 from sqlalchemy import inspect
 
 from .. import MIGRATIONS_DIR
+from ..audit import record_batch
+from ..audit.listener import BULK_KEY
 from ..extensions import db
 from ..security.roles import ROLES
 from .reference_data import LoadResult, load_code_tables, load_regions
@@ -39,8 +41,23 @@ def initialize() -> InitReport:
     report.migrated_to = _current_revision()
 
     session = db.session
-    report.codes = load_code_tables(session)
-    report.regions = load_regions(session)
+    # Thousands of reference rows: one audit batch entry per load instead of one per row.
+    session.info[BULK_KEY] = "reference data"
+    try:
+        report.codes = load_code_tables(session)
+        report.regions = load_regions(session)
+        session.flush()
+    finally:
+        session.info.pop(BULK_KEY, None)
+    for label, result in (("code_item", report.codes), ("region", report.regions)):
+        if result.inserted or result.updated:
+            record_batch(
+                session,
+                "load",
+                label,
+                result.inserted + result.updated,
+                f"xueji init: reference data ({result})",
+            )
     session.commit()
 
     appbuilder = current_app.appbuilder

@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import threading
@@ -156,6 +157,22 @@ def test_sigkill_at_any_step_keeps_the_previous_snapshot(warehouse, step):
         assert sorted(p.name for p in folder.glob("wh-*.duckdb")) == sorted([manifest.file, new])
         snapshots = {p.name for p in (folder / "parquet" / "fact_enrollment").iterdir()}
         assert snapshots == {f"snapshot={publish.snapshot_id_of(new)}"}
+
+
+def test_sigterm_unwinds_and_removes_its_temporary_files(warehouse):
+    url, folder, manifest = warehouse
+    etl = PausedEtl(["--source", url, "--warehouse", str(folder)], "building")
+    etl.wait_paused()
+    assert [p for p in folder.iterdir() if p.name.startswith(".wh-")]
+    etl.proc.send_signal(signal.SIGTERM)
+    assert etl.proc.wait(timeout=30) == 130
+    assert etl.proc.stderr is not None
+    assert "interrupted; the current snapshot is unchanged" in etl.proc.stderr.read()
+    etl.proc.stderr.close()
+    assert [
+        p.name for p in folder.iterdir() if p.name.startswith(".") and p.name != ".etl.lock"
+    ] == []
+    assert_previous_is_current(folder, manifest)
 
 
 def _inject(monkeypatch: pytest.MonkeyPatch, table: str, column: str, expression: str) -> None:

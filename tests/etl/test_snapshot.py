@@ -133,6 +133,8 @@ def test_pseudonyms_are_hmacs_of_the_source_ids(built):
 
 
 def test_same_key_links_snapshots_and_another_key_does_not(built, tmp_path):
+    if not built["url"].startswith("sqlite"):
+        pytest.skip("keys are computed in DuckDB whatever the source; once is enough")
     with _open(built) as con:
         first = {r[0] for r in con.execute("SELECT student_key FROM dim_student").fetchall()}
         classes = {r[0] for r in con.execute("SELECT class_key FROM dim_class").fetchall()}

@@ -197,6 +197,20 @@ def test_grade_helpers():
     assert rows == ("primary", "junior", 6, 7, 10, "15", "24", "23")
 
 
+def test_days_are_local_calendar_days_of_utc_timestamps(monkeypatch):
+    monkeypatch.delenv("XUEJI_TIMEZONE", raising=False)
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA stg")
+    transform.install_helpers(con, "2026-11-28T17:30:00")  # 01:30 on the 29th in Beijing
+    rows = con.execute(
+        "SELECT xj_as_of_date(), xj_day(TIMESTAMP '2026-11-28 15:59:59'), "
+        "xj_day(TIMESTAMP '2026-11-28 16:00:00')"
+    ).fetchall()[0]
+    assert rows == (date(2026, 11, 29), date(2026, 11, 28), date(2026, 11, 29))
+    transform.install_helpers(con, "2026-11-28T17:30:00", timezone="UTC")
+    assert con.execute("SELECT xj_as_of_date()").fetchall()[0][0] == date(2026, 11, 28)
+
+
 def test_sensitive_hash_agrees_between_python_and_duckdb():
     values = ["张伟", " 李娜 ", "13812345678", "北京市顺义区中山路179号", "Zhang Wei"]
     con = duckdb.connect()
