@@ -19,6 +19,7 @@ from .security.roles import ROLES
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+
 def _safe_url() -> str:
     try:
         return make_url(database_url()).render_as_string(hide_password=True)

@@ -89,9 +89,12 @@ def ensure_demo_accounts() -> list[tuple[str, str, str, str]]:
     from ..models import ParentLink, Student, TeachingAssignment
 
     sm = current_app.appbuilder.sm
-    school = db.session.scalars(
-        select(School).where(School.region_code.startswith("64")).order_by(School.id)
-    ).first() or db.session.scalars(select(School).order_by(School.id)).first()
+    school = (
+        db.session.scalars(
+            select(School).where(School.region_code.startswith("64")).order_by(School.id)
+        ).first()
+        or db.session.scalars(select(School).order_by(School.id)).first()
+    )
     rows: list[tuple[str, str, str, str]] = [("Admin", "admin", DEMO_PASSWORD, "national")]
     if school is None:
         _create_missing(sm, rows)
