@@ -57,6 +57,59 @@ def register_views(appbuilder: AppBuilder) -> None:
         icon="fa-calendar",
         category=SCHOOLS,
     )
+    # --- dashboards (统计分析) -------------------------------------------------------------
+    # Menu entries and the FAB permissions ("can_read" on Dashboards / SnapshotRefresh) of the
+    # Dash app that create_app mounts at /dashboards/ (dashboards/app.py checks the same two
+    # permissions on every /dashboards/ request). Labels follow the session locale without a
+    # Babel catalog entry (dashboards/ keeps its own zh/en strings).
+    from flask import redirect
+    from flask_appbuilder import BaseView, expose
+    from flask_appbuilder.security.decorators import has_access
+    from flask_babel import get_locale
+    from flask_babel.speaklater import LazyString
+
+    def _zh_en(zh: str, en: str) -> LazyString:
+        return LazyString(lambda: en if str(get_locale() or "zh").startswith("en") else zh)
+
+    class DashboardsView(BaseView):
+        route_base = "/analytics/dashboards"
+        class_permission_name = "Dashboards"
+        method_permission_name = {"show": "read"}
+        default_view = "show"
+
+        @expose("/")
+        @has_access
+        def show(self) -> object:
+            return redirect("/dashboards/")
+
+    class SnapshotRefreshView(BaseView):
+        route_base = "/analytics/snapshot"
+        class_permission_name = "SnapshotRefresh"
+        method_permission_name = {"show": "read"}
+        default_view = "show"
+
+        @expose("/")
+        @has_access
+        def show(self) -> object:
+            return redirect("/dashboards/refresh")
+
+    add(
+        DashboardsView,
+        "Dashboards",
+        label=_zh_en("数据看板", "Dashboards"),
+        icon="fa-bar-chart",
+        category=ANALYTICS,
+        category_label=_zh_en("统计分析", "Statistics"),
+        category_icon="fa-line-chart",
+    )
+    add(
+        SnapshotRefreshView,
+        "SnapshotRefresh",
+        label=_zh_en("数据快照更新", "Refresh snapshot"),
+        icon="fa-refresh",
+        category=ANALYTICS,
+    )
+    # --- end dashboards ----------------------------------------------------------------------
     add(
         RegionView,
         "Regions",

@@ -68,9 +68,11 @@ ROLE_PERMISSIONS: dict[str, dict[str, set[str]]] = {
         "Region": R,
         "AuditLog": R,
         "StudentFile": R,
+        "Dashboards": R,  # dashboards/: statistics pages (统计分析 › 数据看板)
+        "SnapshotRefresh": R,  # dashboards/: rebuild the warehouse snapshot (xueji etl)
     },
-    "BureauAnalyst": {"School": R, "SchoolYear": R, "Region": R},
-    "Leadership": {"School": R, "SchoolYear": R, "Region": R},
+    "BureauAnalyst": {"School": R, "SchoolYear": R, "Region": R, "Dashboards": R},
+    "Leadership": {"School": R, "SchoolYear": R, "Region": R, "Dashboards": R},
     "SchoolRegistrar": {
         "Student": RW,
         "Guardian": RWD,
@@ -91,6 +93,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, set[str]]] = {
         "Region": R,
         "AuditLog": R,
         "StudentFile": R,
+        "Dashboards": R,  # dashboards/: their school's statistics
     },
     "Teacher": {
         "Student": R,

@@ -1,0 +1,48 @@
+-- metric: enrollment_by_hukou
+-- title_zh: 分户口性质在校生数 | title_en: Students enrolled by hukou type
+-- description_zh: 指定学年各地区（由 level 选择层级）分户口性质（农业、非农业、居民户口）的在校生数及其占比。
+-- description_en: Active enrollments in the school year per region (level chosen by level) and hukou type,
+--   with each hukou type's share of the region's students.
+-- grain: one row per school year × region (level chosen by :level) × hukou type
+-- params: school_year, stage, region, school, level
+-- dimensions: school_year, region_code, region_name, hukou_type, hukou_type_name_zh, hukou_type_name_en
+-- measures: students, share
+-- unit: students; share is a fraction 0-1 of the region's students
+-- suppress: students
+-- withhold: share <- students
+-- sources: agg_enrollment, dim_school_year, dim_school, dim_region, dim_code
+-- notes: Default school year: current; stage filters (default all stages together).
+WITH names AS (
+    SELECT code, max_by(name_zh, valid_from) AS name_zh, max_by(name_en, valid_from) AS name_en
+    FROM dim_code WHERE code_set = 'hukou_type' GROUP BY code
+),
+cells AS (
+    SELECT y.code AS school_year,
+           CASE $level WHEN 'province' THEN r.province_code
+                       WHEN 'prefecture' THEN left(r.county_code, 4)
+                       WHEN 'county' THEN r.county_code
+                       ELSE s.school_code END AS region_code,
+           CASE $level WHEN 'province' THEN r.province_name
+                       WHEN 'prefecture' THEN coalesce(r.prefecture_name, r.province_name)
+                       WHEN 'county' THEN r.county_name
+                       ELSE s.school_name END AS region_name,
+           a.hukou_type AS hukou_type,
+           CAST(SUM(a.students) AS BIGINT) AS students
+    FROM agg_enrollment a
+    JOIN dim_school_year y ON y.school_year_key = a.school_year_key
+    JOIN dim_school s ON s.school_key = a.school_key
+    JOIN dim_region r ON r.county_code = a.county_code
+    WHERE a.county_code LIKE $region_prefix || '%'
+      AND ($school_code IS NULL OR s.school_code = $school_code)
+      AND (y.code = $school_year OR ($school_year IS NULL AND y.is_current))
+      AND ($stage IS NULL OR a.stage = $stage)
+    GROUP BY ALL
+)
+SELECT c.school_year, c.region_code, c.region_name, c.hukou_type,
+       n.name_zh AS hukou_type_name_zh, n.name_en AS hukou_type_name_en,
+       c.students,
+       round(c.students / SUM(c.students) OVER (PARTITION BY c.school_year, c.region_code), 4)
+           AS share
+FROM cells c
+LEFT JOIN names n ON n.code = c.hukou_type
+ORDER BY c.school_year, c.region_code, c.hukou_type
