@@ -53,6 +53,13 @@ def create_app(**overrides: Any) -> Flask:
     from .security import password_age
 
     password_age.init_app(app)  # after FAB's hook that sets g.user
+
+    # --- dashboards: the Dash app at /dashboards/ on this server (dashboards/app.py) ---------
+    # Mounted after FAB (its hook sets g.user, which the dashboards' guard reads).
+    from dashboards.app import init_dash
+
+    init_dash(app)
+    # --- end dashboards -----------------------------------------------------------------------
     if app.config.get("XUEJI_PROXY_FIX"):
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -19,7 +19,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m analytics.bench")
     parser.add_argument("warehouse")
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--scope", default="", help="region prefix of the caller (default national)")
+    parser.add_argument(
+        "--scope", default="", help="region prefix of the caller (default national)"
+    )
     parser.add_argument("--school", default=None)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--json", action="store_true")

@@ -56,7 +56,13 @@ def memo_args(
 ) -> tuple[str, str, str, str, tuple[tuple[str, str], ...]]:
     """Hashable positional arguments with a deterministic repr, for `cache.memoize()`:
     (snapshot, region prefix, school code or "", metric, sorted params)."""
-    return (snapshot, scope.region_prefix, scope.school_code or "", metric, normalize_params(params))
+    return (
+        snapshot,
+        scope.region_prefix,
+        scope.school_code or "",
+        metric,
+        normalize_params(params),
+    )
 
 
 def cache_key(

@@ -11,7 +11,10 @@ comment line without a key continues the previous value):
     -- measures: students
     -- unit: students
     -- suppress: students                       measures counting people: 1-4 → "<5"
-    -- withhold: share <- students              measures hidden (None) when a source is "<5"
+    -- withhold: share <- students within school_year, region_code
+                                                measures hidden (None) when a source is "<5"; with
+                                                `within`, in every row of the group (the other
+                                                shares of a group would give the hidden count back)
     -- sources: agg_enrollment, dim_school, …   tables read (checked against the SQL by tests)
     -- notes: …                                 optional: caveats, missing rollups
 
@@ -29,7 +32,14 @@ from pathlib import Path
 from .errors import CatalogError
 from .params import PARAMETERS, SCOPE_PLACEHOLDERS
 
-__all__ = ["Metric", "load_catalog", "parse_metric", "placeholders", "METRICS_DIR"]
+__all__ = [
+    "METRICS_DIR",
+    "Metric",
+    "catalog_markdown",
+    "load_catalog",
+    "parse_metric",
+    "placeholders",
+]
 
 METRICS_DIR = Path(str(resources.files("analytics") / "metrics"))
 
@@ -71,6 +81,9 @@ class Metric:
     # Beyond the dashboards contract (all have defaults):
     suppress: tuple[str, ...] = ()  # measures counting people: 1-4 become "<5"
     withhold: tuple[tuple[str, tuple[str, ...]], ...] = ()  # measure <- counts it reveals
+    # (measure, counts, group dimensions): a small count anywhere in the group hides the
+    # measure in all of the group's rows (shares of a whole).
+    withhold_groups: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()
     sources: tuple[str, ...] = ()  # warehouse tables the SQL reads
     notes: str = ""
     placeholders: frozenset[str] = field(default_factory=frozenset)  # $names in the SQL
@@ -89,6 +102,13 @@ class Metric:
 def placeholders(sql: str) -> frozenset[str]:
     """Named parameters ($name) used by the SQL, comments ignored."""
     return frozenset(_PLACEHOLDER.findall(_LINE_COMMENT.sub("", sql)))
+
+
+def _join(text: str, more: str) -> str:
+    """Continue a header value: Chinese text runs on without a space."""
+    if text and not text[-1].isascii() and not more[0].isascii():
+        return text + more
+    return f"{text} {more}".strip()
 
 
 def _names(value: str) -> tuple[str, ...]:
@@ -117,7 +137,7 @@ def parse_metric(text: str, origin: str = "<string>") -> Metric:
                     raise CatalogError(f"{origin}: header field {last} given twice")
                 header[last] = m.group(2).strip()
             elif last is not None and segment.strip():
-                header[last] = (header[last] + " " + segment.strip()).strip()
+                header[last] = _join(header[last], segment.strip())
             elif segment.strip():
                 raise CatalogError(f"{origin}: header line without a field: {line!r}")
     missing = [k for k in REQUIRED if not header.get(k)]
@@ -143,11 +163,13 @@ def parse_metric(text: str, origin: str = "<string>") -> Metric:
     if stray:
         raise CatalogError(f"{origin}: suppress names non-measures {', '.join(stray)}")
     withhold: list[tuple[str, tuple[str, ...]]] = []
+    groups: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = []
     for part in header.get("withhold", "").split(";"):
         if not part.strip():
             continue
-        target, arrow, deps = part.partition("<-")
+        target, arrow, rest = part.partition("<-")
         target = target.strip()
+        deps, within, group = rest.partition(" within ")
         counts = _names(deps)
         if not arrow or target not in measures or not counts:
             raise CatalogError(f"{origin}: bad withhold entry {part.strip()!r}")
@@ -155,6 +177,11 @@ def parse_metric(text: str, origin: str = "<string>") -> Metric:
         if bad:
             raise CatalogError(f"{origin}: withhold {target} depends on non-counts {bad}")
         withhold.append((target, counts))
+        if within:
+            dims = _names(group)
+            if not dims or any(d not in dimensions for d in dims):
+                raise CatalogError(f"{origin}: withhold {target} within non-dimensions {dims}")
+            groups.append((target, counts, dims))
 
     used = placeholders(sql)
     for scope_name in SCOPE_PLACEHOLDERS:
@@ -181,6 +208,7 @@ def parse_metric(text: str, origin: str = "<string>") -> Metric:
         sql=sql,
         suppress=suppress,
         withhold=tuple(withhold),
+        withhold_groups=tuple(groups),
         sources=_names(header["sources"]),
         notes=header.get("notes", ""),
         placeholders=used,
@@ -201,3 +229,19 @@ def _load() -> tuple[Metric, ...]:
 def load_catalog() -> dict[str, Metric]:
     """Every metric, by name (a new dict each call; the metrics are immutable)."""
     return {m.name: m for m in _load()}
+
+
+def catalog_markdown(lang: str = "en") -> str:
+    """The catalog as a Markdown table (name, title, description, grain, parameters)."""
+    lines = [
+        "| metric | title | description | grain | params | measures |",
+        "|---|---|---|---|---|---|",
+    ]
+    for m in _load():
+        title = m.title_zh if lang == "zh" else m.title_en
+        text = m.description_zh if lang == "zh" else m.description_en
+        lines.append(
+            f"| `{m.name}` | {title} | {text} | {m.grain} | {', '.join(m.params)} "
+            f"| {', '.join(m.measures)} |"
+        )
+    return "\n".join(lines)

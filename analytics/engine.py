@@ -136,7 +136,9 @@ def run_metric(
         raw = cur.fetchall()
     finally:
         cur.close()
-    rows, changed = suppress_rows(columns, raw, metric.suppress, metric.withhold)
+    rows, changed = suppress_rows(
+        columns, raw, metric.suppress, metric.withhold, metric.withhold_groups
+    )
     return MetricResult(
         metric=metric.name,
         columns=columns,
@@ -196,6 +198,4 @@ def _plain(value: Any) -> Any:
 def to_dataframe(result: MetricResult) -> list[dict[str, Any]]:
     """The rows as plain dicts (column → value) for the UI: dates as ISO strings, decimals
     as floats, "<5" and None kept."""
-    return [
-        {c: _plain(v) for c, v in zip(result.columns, row, strict=True)} for row in result.rows
-    ]
+    return [{c: _plain(v) for c, v in zip(result.columns, row, strict=True)} for row in result.rows]

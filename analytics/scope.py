@@ -55,9 +55,7 @@ class AnalyticsScope:
         """national / province / prefecture / county / school."""
         if self.school_code is not None:
             return "school"
-        return {0: "national", 2: "province", 4: "prefecture", 6: "county"}[
-            len(self.region_prefix)
-        ]
+        return {0: "national", 2: "province", 4: "prefecture", 6: "county"}[len(self.region_prefix)]
 
     def narrow(
         self,

@@ -30,6 +30,7 @@ __all__ = [
     "WAREHOUSE_TABLES",
     "register_snapshot_views",
     "run_on_spark",
+    "spark_schemas",
     "spark_sql",
     "to_spark",
     "transpile_catalog",
@@ -81,22 +82,58 @@ def transpile_catalog() -> dict[str, str]:
     return {name: to_spark(metric.sql) for name, metric in load_catalog().items()}
 
 
+_SPARK_TYPES = {
+    "VARCHAR": "STRING",
+    "BOOLEAN": "BOOLEAN",
+    "TINYINT": "TINYINT",
+    "SMALLINT": "SMALLINT",
+    "INTEGER": "INT",
+    "BIGINT": "BIGINT",
+    "DOUBLE": "DOUBLE",
+    "FLOAT": "FLOAT",
+    "DATE": "DATE",
+    "TIMESTAMP": "TIMESTAMP",
+}
+
+
+def spark_schemas(cursor: Any, tables: Iterable[str] = WAREHOUSE_TABLES) -> dict[str, str]:
+    """Spark DDL schemas ("student_key STRING, …") of warehouse tables, read from a DuckDB
+    snapshot cursor: for empty views of the facts the Parquet export leaves out (it skips empty
+    tables)."""
+    wanted = list(tables)
+    rows = cursor.execute(
+        "SELECT table_name, column_name, data_type FROM duckdb_columns() "
+        "WHERE schema_name = 'main' ORDER BY table_name, column_index"
+    ).fetchall()
+    columns: dict[str, list[str]] = {}
+    for table, column, dtype in rows:
+        if table in wanted:
+            spark_type = _SPARK_TYPES.get(str(dtype).upper(), "STRING")
+            columns.setdefault(table, []).append(f"{column} {spark_type}")
+    return {table: ", ".join(cols) for table, cols in columns.items()}
+
+
 def register_snapshot_views(
     spark: Any,
     parquet_root: str,
     snapshot: str,
     tables: Iterable[str] = WAREHOUSE_TABLES,
+    *,
+    empty_schemas: Mapping[str, str] | None = None,
 ) -> list[str]:
     """Temp views named like the warehouse tables, each the `snapshot=` partition of
-    `<parquet_root>/<table>` (every province partition under it). Tables absent from the
-    export (empty facts) are skipped: register an empty view from the schema for those metrics
-    or leave them out. Returns the views created."""
+    `<parquet_root>/<table>` (every province partition under it). A table absent from the
+    export (an empty fact) becomes an empty view when `empty_schemas` (see spark_schemas) has
+    its schema, else it is skipped. Returns the views created."""
     created = []
     for table in tables:
         path = f"{parquet_root.rstrip('/')}/{table}"
         try:
             frame = spark.read.parquet(path)
         except Exception:  # noqa: BLE001 - Spark raises AnalysisException for a missing path
+            if empty_schemas and table in empty_schemas:
+                spark.createDataFrame([], empty_schemas[table]).createOrReplaceTempView(table)
+                created.append(table)
             continue
         frame.where(frame["snapshot"] == snapshot).createOrReplaceTempView(table)
         created.append(table)
@@ -127,5 +164,7 @@ def run_on_spark(
     frame = spark.sql(to_spark(metric.sql), args=bindings(metric, values, effective))
     columns = list(frame.columns)
     raw = [tuple(row) for row in frame.collect()]
-    rows, changed = suppress_rows(columns, raw, metric.suppress, metric.withhold)
+    rows, changed = suppress_rows(
+        columns, raw, metric.suppress, metric.withhold, metric.withhold_groups
+    )
     return MetricResult(metric.name, columns, rows, snapshot, as_of, changed)

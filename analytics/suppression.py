@@ -29,9 +29,12 @@ def suppress_rows(
     rows: Iterable[Sequence[Any]],
     counts: Iterable[str],
     withhold: Iterable[tuple[str, Sequence[str]]],
+    groups: Iterable[tuple[str, Sequence[str], Sequence[str]]] = (),
 ) -> tuple[list[tuple[Any, ...]], int]:
     """Rows with small counts replaced by "<5" and the measures depending on them by None;
-    also the number of cells changed."""
+    with `groups` (measure, counts, group columns), a small count anywhere in a group withholds
+    the measure in every row of that group (a share of a whole: the other shares would give
+    the whole, hence the hidden count, back). Also returns the number of cells changed."""
     index = {c: i for i, c in enumerate(columns)}
     count_idx = [index[c] for c in counts if c in index]
     rules = [
@@ -55,4 +58,19 @@ def suppress_rows(
                     values[target] = None
                     changed += 1
         out.append(tuple(values))
+    for g_target, g_deps, g_dims in groups:
+        if g_target not in index or any(d not in index for d in g_dims):
+            continue
+        t = index[g_target]
+        dep_idx = [index[d] for d in g_deps if d in index]
+        dim_idx = [index[d] for d in g_dims]
+        hit = {
+            tuple(row[i] for i in dim_idx)
+            for row in out
+            if any(row[i] == SUPPRESSED for i in dep_idx)
+        }
+        for n, row in enumerate(out):
+            if row[t] is not None and tuple(row[i] for i in dim_idx) in hit:
+                out[n] = row[:t] + (None,) + row[t + 1 :]
+                changed += 1
     return out, changed

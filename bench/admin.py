@@ -850,15 +850,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     p95_below = [r for r in rows if r["p95_verdict"] != "PASS"]
     ratio_below = [r for r in rows if r["ratio_verdict"] == "BELOW"]
     print(
-        f"p95 at {largest['label']} ≤ {P95_TARGET_MS:.0f} ms: {len(rows) - len(p95_below)}/"
-        f"{len(rows)} {'PASS' if not p95_below else 'BELOW'}"
+        f"p95 at {largest['label']} ≤ {P95_TARGET_MS:.0f} ms: {len(rows) - len(p95_below)} of "
+        f"{len(rows)} queries pass; {'PASS' if not p95_below else 'BELOW'}"
     )
     for r in p95_below:
         print(f"  BELOW {r['role']} {r['query']}: p95 {r['p95_ms'][-1]:.0f} ms")
     if len(sizes) > 1:
         print(
             f"p95 {largest['label']} / {smallest['label']} ≤ {RATIO_TARGET}x: "
-            f"{len(rows) - len(ratio_below)}/{len(rows)} "
+            f"{len(rows) - len(ratio_below)} of {len(rows)} queries pass; "
             f"{'PASS' if not ratio_below else 'BELOW'}"
         )
         for r in ratio_below:

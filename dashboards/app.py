@@ -83,9 +83,10 @@ def _user_provider() -> UserInfo:
         school = getattr(scope, "school_code", None)
         prefix = getattr(scope, "region_prefix", "") or ""
         if school:
+            from sqlalchemy import select
+
             from admin.extensions import db
             from admin.models import School
-            from sqlalchemy import select
 
             row = db.session.scalar(select(School).where(School.code == school))
             zh = en = row.name if row is not None else school
@@ -111,6 +112,21 @@ def _is_dash_path(path: str) -> bool:
     return path == URL_BASE.rstrip("/") or path.startswith(URL_BASE)
 
 
+def _anonymous_guard() -> ResponseReturnValue | None:
+    """First of all hooks (before CSRFProtect): nobody signed in → login page or 401."""
+    path = request.path
+    if not _is_dash_path(path):
+        return None
+    from flask_login import current_user
+
+    if getattr(current_user, "is_authenticated", False):
+        return None
+    rest = path[len(URL_BASE) :] if path.startswith(URL_BASE) else ""
+    if rest.startswith(_MACHINE_PREFIXES) or request.method != "GET":
+        abort(401)
+    return redirect(current_app.appbuilder.get_url_for_login_with(request.full_path))
+
+
 def _guard() -> ResponseReturnValue | None:
     """Every /dashboards/ request: signed in (else login or 401), permitted (else 403), and a
     well-formed callback request (else 400)."""
@@ -127,9 +143,8 @@ def _guard() -> ResponseReturnValue | None:
         abort(403)
     if runtime().scope_provider() is None:
         abort(403)
-    if rest.startswith("refresh") or rest.startswith("_refresh"):
-        if not _has(PERM_REFRESH):
-            abort(403)
+    if rest.startswith("refresh") and not _has(PERM_REFRESH):
+        abort(403)
     if rest == "_dash-update-component":
         _check_callback_request()
     return None
@@ -217,7 +232,11 @@ def init_dash(server: Flask) -> Any:
         cache=cache,
         scope_provider=_scope_provider,
         user_provider=_user_provider,
-        config={"data_dir": str(data_dir), "warehouse_dir": str(warehouse)},
+        config={
+            "data_dir": str(data_dir),
+            "warehouse_dir": str(warehouse),
+            "database_url": str(server.config.get("SQLALCHEMY_DATABASE_URI") or ""),
+        },
     )
     server.extensions[EXTENSION_KEY] = rt
 
@@ -242,6 +261,8 @@ def init_dash(server: Flask) -> Any:
     # After Dash's first-request hooks (so its callback map is complete when the guard checks a
     # callback request) and after FAB's (which sets g.user).
     server.before_request(_guard)
+    # Anonymous requests are answered before CSRFProtect looks at them (401, not 400).
+    server.before_request_funcs.setdefault(None, []).insert(0, _anonymous_guard)
     server.after_request(_csrf_cookie)
     server.add_url_rule(
         URL_BASE + "lang/<string:code>", "xueji_dash_lang", _switch_language, methods=["GET"]

@@ -48,6 +48,7 @@ class ChartSpec:
     span: int = 1
     height: int = 340
     future: bool = False  # the registry does not record this kind of data yet
+    all_years: bool = False  # shows every school year (the year filter does not apply)
     title: Callable[[], str] | None = None  # default: the catalogue title of the metric
 
     def params(self, sel: Selection) -> dict[str, Any]:
@@ -142,8 +143,9 @@ def suppression_note(result: MetricResult) -> Any:
     return html.Span(
         [
             html.I(className="bi bi-shield-lock"),
-            f"{result.suppressed_cells} {t('suppressed_count')}。" if locale() == "zh" else
-            f"{result.suppressed_cells} {t('suppressed_count')}. ",
+            f"{result.suppressed_cells} {t('suppressed_count')}。"
+            if locale() == "zh"
+            else f"{result.suppressed_cells} {t('suppressed_count')}. ",
             t("suppressed_note"),
         ]
     )
@@ -164,13 +166,38 @@ def render(spec: ChartSpec, sel: Selection) -> tuple[Any, str, str, Any]:
             "",
             "",
         )
-    subtitle = context_line(sel)
+    # Metrics without a school year (data quality, open approval steps) describe the snapshot.
+    dated = "school_year" in metric(spec.metric).params and not spec.all_years
+    subtitle = context_line(sel, year=dated)
     if not result.rows:
         hint = t("future_data_hint") if spec.future else t("no_data_hint")
         return empty(t("no_data"), hint, height=spec.height), title, subtitle, ""
     view = spec.build(sel, result)
+    if not has_values(view.figure):
+        hint = t("future_data_hint") if spec.future else t("no_data_hint")
+        return empty(t("no_data"), hint, height=spec.height), view.title or title, subtitle, ""
     view.figure.update_layout(height=spec.height)
     return view.figure, view.title or title, subtitle, view.note or suppression_note(result)
+
+
+def has_values(fig: go.Figure) -> bool:
+    """Does the figure plot at least one number (an empty state is better than bare axes)?"""
+    if fig.layout.annotations and not fig.data:
+        return True  # already an empty-state figure
+    for trace in fig.data:
+        for attr in ("y", "x", "values", "z"):
+            values = getattr(trace, attr, None)
+            if values is None:
+                continue
+            flat: list[Any] = []
+            for v in values:
+                flat.extend(v if isinstance(v, list | tuple) else [v])
+            numeric = any(isinstance(v, int | float) and not isinstance(v, bool) for v in flat)
+            if numeric and trace.type in ("bar", "scatter", "heatmap", "pie"):
+                return True
+        if trace.type == "sankey" and trace.link and trace.link.value:
+            return True
+    return False
 
 
 def page_outputs(page: Page, sel: Selection) -> list[Any]:
@@ -206,7 +233,7 @@ def export_csv(chart_id: Any, sel: Selection) -> dict[str, Any]:
     spec = CHARTS[chart_id]
     result = fetch(spec.metric, sel, **spec.params(sel))
     title = spec.default_title()
-    subtitle = context_line(sel)
+    subtitle = context_line(sel, year="school_year" in metric(spec.metric).params)
     year = current_year(sel) or "all"
     place = sel.school or sel.region or sel.scope.region_prefix or "national"
     filename = f"{spec.metric}_{year}_{place}.csv"
@@ -257,3 +284,17 @@ def total_by(
             continue
         sums[row.get(key)] = sums.get(row.get(key), 0.0) + float(value)
     return sums, skipped
+
+
+def previous_year(year: str | None) -> str | None:
+    """ "2026-2027" → "2025-2026"."""
+    if not year or len(year) != 9:
+        return None
+    start = int(year[:4])
+    return f"{start - 1}-{start}"
+
+
+def from_previous_year(sel: Selection) -> dict[str, Any]:
+    """For flows into the selected year: the metrics' school_year is the year they start from."""
+    prev = previous_year(current_year(sel))
+    return {"school_year": prev} if prev else {}

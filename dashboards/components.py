@@ -19,7 +19,9 @@ def page_header(title: str, lead: str, *tools: Any) -> html.Div:
     return html.Div(
         className="xj-page-head",
         children=[
-            html.Div([html.H1(title, className="xj-page-title"), html.P(lead, className="xj-page-lead")]),
+            html.Div(
+                [html.H1(title, className="xj-page-title"), html.P(lead, className="xj-page-lead")]
+            ),
             html.Div(list(tools), className="d-flex gap-2"),
         ],
     )
@@ -42,7 +44,9 @@ def chart_card(chart_id: str, *, span: int = 1, height: int = 340) -> html.Div:
                                 className="xj-card-title",
                             ),
                             html.Div(
-                                "", id={"type": "xj-sub", "chart": chart_id}, className="xj-card-sub"
+                                "",
+                                id={"type": "xj-sub", "chart": chart_id},
+                                className="xj-card-sub",
                             ),
                         ]
                     ),
@@ -87,12 +91,17 @@ def chart_card(chart_id: str, *, span: int = 1, height: int = 340) -> html.Div:
     )
 
 
-def kpi_tile(label: str, value: str, unit: str = "", delta: Any = None, accent: str = "") -> html.Div:
+def kpi_tile(
+    label: str, value: str, unit: str = "", delta: Any = None, accent: str = ""
+) -> html.Div:
     return html.Div(
         className=f"xj-kpi {accent}".strip(),
         children=[
             html.Div(label, className="xj-kpi-label"),
-            html.Div([value, html.Span(unit, className="xj-kpi-unit") if unit else None], className="xj-kpi-value"),
+            html.Div(
+                [value, html.Span(unit, className="xj-kpi-unit") if unit else None],
+                className="xj-kpi-value",
+            ),
             html.Div(delta if delta is not None else "\u00a0", className="xj-kpi-delta"),
         ],
     )

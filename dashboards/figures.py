@@ -40,6 +40,7 @@ TEMPLATE = go.layout.Template(
             "tickcolor": "#c9d2df",
             "title": {"font": {"size": 12, "color": "#5b6b80"}},
             "automargin": True,
+            "separatethousands": True,
         },
         yaxis={
             "gridcolor": "#eef1f6",
@@ -167,7 +168,10 @@ def bar(
             + "<extra></extra>",
         }
         if texts:
-            kwargs.update(text=text, textposition="auto", cliponaxis=False)
+            # Rates are often small: print them above the bar, where a 0.0 % still shows.
+            kwargs.update(
+                text=text, textposition="outside" if percent else "auto", cliponaxis=False
+            )
         if horizontal:
             fig.add_trace(go.Bar(y=list(categories), x=shown, orientation="h", **kwargs))
         else:
@@ -183,7 +187,11 @@ def bar(
         fig.update_yaxes(showgrid=False)
     else:
         fig.update_layout(xaxis=cat_axis, yaxis=value_axis)
-    fig.update_layout(barmode="stack" if stacked else "group", showlegend=len(series) > 1)
+    fig.update_layout(
+        barmode="stack" if stacked else "group",
+        showlegend=len(series) > 1,
+        legend={"traceorder": "normal"},
+    )
     return fig
 
 
@@ -246,7 +254,10 @@ def donut(
             hole=0.58,
             sort=False,
             direction="clockwise",
-            marker={"colors": list(colors) if colors else None, "line": {"color": "#fff", "width": 2}},
+            marker={
+                "colors": list(colors) if colors else None,
+                "line": {"color": "#fff", "width": 2},
+            },
             textinfo="percent",
             hovertemplate="%{label}: %{value:,}（%{percent}）<extra></extra>",
         )

@@ -29,7 +29,6 @@ from .data import (
 from .i18n import locale, t
 
 URL_BASE = "/dashboards/"
-LEVELS = ("province", "prefecture", "county", "school")
 LEVEL_LENGTH = {"province": 2, "prefecture": 4, "county": 6}
 
 
@@ -104,10 +103,12 @@ def _nav(pages: list[charts.Page], can_refresh: bool) -> html.Div:
         )
         for p in pages
     ]
-    extra = []
+    # The refresh entry only for those who may refresh (a hidden placeholder otherwise, so that
+    # the navigation callback always finds its output).
+    extra: list[Any] = [html.Span(id="nav-refresh", hidden=True)]
     if can_refresh:
         extra = [
-            html.Div(t("nav_refresh") if locale() == "en" else "运维", className="xj-nav-section"),
+            html.Div("运维" if locale() == "zh" else "Operations", className="xj-nav-section"),
             dcc.Link(
                 [icon("arrow-repeat"), html.Span(t("nav_refresh"))],
                 href=URL_BASE + "refresh",
@@ -126,7 +127,7 @@ def _nav(pages: list[charts.Page], can_refresh: bool) -> html.Div:
     )
 
 
-def _asof_block() -> list[Any]:
+def asof_block() -> list[Any]:
     info = snapshot_info()
     if info is None:
         return [html.Div(t("no_snapshot_title"), className="text-danger fw-semibold")]
@@ -146,7 +147,9 @@ def _asof_block() -> list[Any]:
 
 
 def _filter(label: str, component: Any, wide: bool = False) -> html.Div:
-    return html.Div([html.Label(label), component], className="xj-filter" + (" wide" if wide else ""))
+    return html.Div(
+        [html.Label(label), component], className="xj-filter" + (" wide" if wide else "")
+    )
 
 
 def _filterbar(scope: AnalyticsScope) -> tuple[html.Div, dict[str, Any]]:
@@ -171,8 +174,9 @@ def _filterbar(scope: AnalyticsScope) -> tuple[html.Div, dict[str, Any]]:
     stage_options = [{"label": t("all_stages"), "value": "all"}] + [
         {"label": t(charts.STAGE_KEYS[s]), "value": s} for s in ("primary", "junior", "senior")
     ]
-    bar = html.Div(
-        className="xj-filterbar",
+    controls = html.Div(
+        id="xj-filter-controls",
+        className="d-flex flex-wrap align-items-end gap-3",
         children=[
             _filter(
                 t("f_school_year"),
@@ -198,8 +202,11 @@ def _filterbar(scope: AnalyticsScope) -> tuple[html.Div, dict[str, Any]]:
                     searchable=False,
                 ),
             ),
-            html.Div(_asof_block(), className="xj-asof", id="xj-asof"),
         ],
+    )
+    bar = html.Div(
+        className="xj-filterbar",
+        children=[controls, html.Div(asof_block(), className="xj-asof", id="xj-asof")],
     )
     region = county[1] or prefecture[1] or province[1] or ""
     initial = {
@@ -243,8 +250,16 @@ def _topbar(info: Any) -> html.Header:
             html.Div(
                 className="xj-topbar-right",
                 children=[
-                    html.Span([icon("geo-alt"), " ", t("scope"), "：" if locale() == "zh" else ": ",
-                               scope_label], className="xj-scope-chip"),
+                    html.Span(
+                        [
+                            icon("geo-alt"),
+                            " ",
+                            t("scope"),
+                            "：" if locale() == "zh" else ": ",
+                            scope_label,
+                        ],
+                        className="xj-scope-chip",
+                    ),
                     html.Span([icon("person-circle"), " ", info.display_name], className="xj-user"),
                     html.A(
                         [icon("translate"), " ", t("language")],
@@ -252,7 +267,11 @@ def _topbar(info: Any) -> html.Header:
                         id="xj-lang",
                         className="xj-toplink",
                     ),
-                    html.A([icon("box-arrow-left"), " ", t("back_to_admin")], href="/", className="xj-toplink"),
+                    html.A(
+                        [icon("box-arrow-left"), " ", t("back_to_admin")],
+                        href="/",
+                        className="xj-toplink",
+                    ),
                 ],
             ),
         ],
@@ -265,7 +284,9 @@ def serve_layout() -> Any:
     info = user_info()
     scope = analytics_scope() if info.is_authenticated else None
     if scope is None:
-        return html.Div([dcc.Location(id="xj-url"), dcc.Store(id="xj-filters"), dash.page_container])
+        return html.Div(
+            [dcc.Location(id="xj-url"), dcc.Store(id="xj-filters"), dash.page_container]
+        )
     from .pages import PAGES
 
     bar, initial = _filterbar(scope)
@@ -348,15 +369,21 @@ def download_csv(n_clicks: Any, filters: Any) -> Any:
         abort(400)
 
 
-def nav_classes(pathname: Any) -> list[str]:
+def nav_classes(pathname: Any) -> list[Any]:
+    """The active navigation entry; the filters are hidden on the refresh page."""
     from .pages import PAGES
 
     path = pathname if isinstance(pathname, str) else URL_BASE
-    rest = path[len(URL_BASE) :] if path.startswith(URL_BASE) else ""
-    out = []
+    rest = (path[len(URL_BASE) :] if path.startswith(URL_BASE) else "").strip("/")
+    out: list[Any] = []
     for p in PAGES:
-        active = rest.strip("/") == p.path.strip("/")
+        active = rest == p.path.strip("/")
         out.append("xj-nav-link active" if active else "xj-nav-link")
+    out.append("xj-nav-link active" if rest == "refresh" else "xj-nav-link")
+    out.append({"visibility": "hidden"} if rest == "refresh" else {})
+    # the language switch comes back to this page
+    target = "en" if locale() == "zh" else "zh"
+    out.append(f"{URL_BASE}lang/{target}?next={quote(URL_BASE + rest)}")
     return out
 
 
@@ -379,12 +406,17 @@ function(n, title, sub) {
     const host = document.getElementById('graph-' + chart);
     const gd = host && (host.classList.contains('js-plotly-plot') ? host : host.querySelector('.js-plotly-plot'));
     if (!gd || !window.Plotly) { return dc.no_update; }
-    const text = '<b>' + (title || '') + '</b>' + (sub ? '<br><span style="font-size:12px;color:#66758a">' + sub + '</span>' : '');
+    // The card's title and context line go into the image, above whatever the chart already
+    // uses at its top (legend, automargins), so that the PNG reads on its own.
+    const full = gd._fullLayout || {};
+    const top = (full._size ? full._size.t : (full.margin ? full.margin.t : 16)) + 72;
     const layout = Object.assign({}, gd.layout, {
-        title: {text: text, x: 0.02, xanchor: 'left', font: {size: 16}},
-        margin: Object.assign({}, gd.layout.margin || {}, {t: 84}),
-        height: (gd._fullLayout ? gd._fullLayout.height : 400) + 64,
-        width: gd._fullLayout ? gd._fullLayout.width : 800
+        title: {text: '<b>' + (title || '') + '</b>', x: 0.02, xanchor: 'left',
+                y: 1, yanchor: 'top', yref: 'container', pad: {t: 18},
+                font: {size: 16}, subtitle: {text: sub || '', font: {size: 12, color: '#66758a'}}},
+        margin: Object.assign({}, gd.layout.margin || {}, {t: top}),
+        height: (full.height || 400) + 72,
+        width: full.width || 800
     });
     window.Plotly.toImage({data: gd.data, layout: layout}, {format: 'png', scale: 2}).then(function(url) {
         const a = document.createElement('a');
@@ -449,6 +481,9 @@ def register_callbacks(app: dash.Dash) -> None:
     from .pages import PAGES
 
     app.callback(
-        [Output(f"nav-{p.id}", "className") for p in PAGES],
+        *[Output(f"nav-{p.id}", "className") for p in PAGES],
+        Output("nav-refresh", "className"),
+        Output("xj-filter-controls", "style"),
+        Output("xj-lang", "href"),
         Input("xj-url", "pathname"),
     )(nav_classes)

@@ -24,6 +24,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 LOCK_FILE = ".etl-refresh.lock"
+START_LOCK_FILE = ".etl-refresh.start.lock"
 LOG_FILE = "etl-refresh.log"
 LAST_FILE = "etl-refresh.last.json"
 # The pipeline plans about this many steps (17 source tables + 23 builds + checks and
@@ -95,8 +97,14 @@ def start(
     is running)."""
     folder = Path(data_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    if _lock_held(folder):
-        raise RefreshBusy("a refresh is already running")
+    # Two clicks (or two workers) at once: the check and the fresh log are one step.
+    with open(folder / START_LOCK_FILE, "a") as gate:
+        fcntl.flock(gate, fcntl.LOCK_EX)
+        if _lock_held(folder) or status(folder).state == "running":
+            raise RefreshBusy("a refresh is already running")
+        # A fresh log at once, so that every worker shows the refresh as starting.
+        with open(folder / LOG_FILE, "w", encoding="utf-8") as log:
+            _write(log, {"ts": _now(), "event": "refresh.queued", "user": user})
     env = dict(os.environ)
     env.update(extra_env or {})
     env.update(
@@ -107,9 +115,6 @@ def start(
             "PYTHONUNBUFFERED": "1",
         }
     )
-    # A fresh log at once, so that every worker shows the refresh as starting.
-    with open(folder / LOG_FILE, "w", encoding="utf-8") as log:
-        _write(log, {"ts": _now(), "event": "refresh.queued", "user": user})
     root = Path(__file__).resolve().parents[1]
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH", "")) if p)
     proc = subprocess.Popen(
@@ -121,6 +126,8 @@ def start(
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # survives the request, and a worker restart
     )
+    # Reap it when it ends (no zombie under a long-lived worker).
+    threading.Thread(target=proc.wait, name="xueji-refresh-reaper", daemon=True).start()
     return proc.pid
 
 
@@ -133,10 +140,15 @@ def run_wrapper(data_dir: Path, user: str, etl_args: list[str]) -> int:
     """The wrapper process: lock, run `xueji etl`, log its progress, record the exit code."""
     data_dir.mkdir(parents=True, exist_ok=True)
     lock = open(data_dir / LOCK_FILE, "a")  # noqa: SIM115  (held for the process lifetime)
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return 3
+    # status() probes the lock for an instant now and then: retry briefly before giving up.
+    for attempt in range(30):
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except OSError:
+            if attempt == 29:
+                return 3
+            time.sleep(0.1)
     log_path = data_dir / LOG_FILE
     with open(log_path, "w", encoding="utf-8") as log:
         _write(log, {"ts": _now(), "event": "refresh.start", "user": user, "pid": os.getpid()})

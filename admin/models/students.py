@@ -32,6 +32,8 @@ class Student(Model):
     __tablename__ = "student"
     __table_args__ = (
         UniqueConstraint("id_doc_type", "id_number", name="uq_student_id_document"),
+        # Search by ID number alone (the unique key above has it second).
+        Index("ix_student_id_number", "id_number"),
         CheckConstraint("student_number_kind IN ('G','J','L')", name="ck_student_number_kind"),
         CheckConstraint("sex IN ('1','2')", name="ck_student_sex"),
     )

@@ -9,7 +9,7 @@
 -- measures: students, share
 -- unit: students; share is a fraction 0-1 of the region's students
 -- suppress: students
--- withhold: share <- students
+-- withhold: share <- students within school_year, region_code
 -- sources: fact_enrollment, dim_student, dim_school_year, dim_school, dim_region, dim_code
 -- notes: Reads fact_enrollment × dim_student: agg_enrollment only keeps ethnicity_group (han /
 --   minority). A rollup agg_enrollment_ethnicity (year, county, school, stage, ethnicity, students)

@@ -9,7 +9,7 @@
 -- measures: students, share
 -- unit: students; share is a fraction 0-1 of the region's students
 -- suppress: students
--- withhold: share <- students
+-- withhold: share <- students within school_year, region_code
 -- sources: agg_enrollment, dim_school_year, dim_school, dim_region, dim_code
 -- notes: Default school year: current; stage filters (default all stages together).
 WITH names AS (

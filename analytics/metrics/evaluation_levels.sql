@@ -9,10 +9,11 @@
 -- measures: students, share
 -- unit: students; share a fraction 0-1 of the students evaluated on the dimension
 -- suppress: students
--- withhold: share <- students
+-- withhold: share <- students within school_year, region_code, dimension
 -- sources: fact_evaluation, dim_term, dim_school_year, dim_school, dim_region
 -- notes: term filters the term evaluations (yearly evaluations have no term and are kept only
---   without a term filter). Reads fact_evaluation (empty until the teaching-records issue).
+--   without a term filter). Reads fact_evaluation (empty until the teaching-records issue); a rollup
+--   agg_evaluation (year, term, county, school, dimension, level, students) would serve it.
 WITH cells AS (
     SELECT y.code AS school_year,
            CASE $level WHEN 'province' THEN r.province_code

@@ -12,7 +12,9 @@
 -- suppress: students, diplomas_issued, diplomas_revoked
 -- sources: fact_graduation, dim_school_year, dim_school, dim_region, dim_code
 -- notes: Default school year: the one before the current (graduations happen at the end of a
---   school year). Reads fact_graduation (empty until the teaching-records issue).
+--   school year). Reads fact_graduation (empty until the teaching-records issue); a rollup
+--   agg_graduation (year, county, school, stage, outcome, destination, students, diplomas) would
+--   serve it and the destination basis of progression_flows / progression_rate_by_region.
 WITH outcomes AS (
     SELECT code, max_by(name_zh, valid_from) AS name_zh, max_by(name_en, valid_from) AS name_en
     FROM dim_code WHERE code_set = 'graduation_outcome' GROUP BY code

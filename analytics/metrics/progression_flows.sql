@@ -17,7 +17,8 @@
 --   before the current. Enrollment basis: students in the last grade of their stage (16/15, 23/24,
 --   33) plus any who moved up a stage; "left" also covers vocational schools, other provinces'
 --   systems and work, which the registry does not hold. Destination basis reads fact_graduation
---   (empty until the teaching-records issue); target "unknown" = no destination recorded.
+--   (empty until the teaching-records issue; the rollup agg_graduation proposed in
+--   graduation_outcomes would serve it); target "unknown" = no destination recorded.
 WITH sel AS (
     SELECT school_year_key, code FROM dim_school_year
     WHERE code = $school_year

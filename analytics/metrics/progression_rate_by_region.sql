@@ -17,7 +17,8 @@
 -- notes: school_year is the graduation year; default: the one before the current. The registry
 --   holds general schools only, so progression to vocational schools shows as not progressed in
 --   the enrollment measures (use the destination measures once graduation records exist;
---   fact_graduation is empty until the teaching-records issue). Senior high has no next stage in
+--   fact_graduation is empty until the teaching-records issue; the rollup agg_graduation proposed in
+--   graduation_outcomes would serve it). Senior high has no next stage in
 --   the registry: its enrollment measures are NULL.
 WITH sel AS (
     SELECT school_year_key, code FROM dim_school_year

@@ -30,7 +30,9 @@ def _attendance(sel: Selection, result: MetricResult) -> ChartView:
     rows = records(result)
     months = sorted({_month_label(r["month"]) for r in rows})
     names = _places(rows)
-    cells = {(str(r["region_code"]), _month_label(r["month"])): r.get("attendance_rate") for r in rows}
+    cells = {
+        (str(r["region_code"]), _month_label(r["month"])): r.get("attendance_rate") for r in rows
+    }
     codes = sorted(names)
     fig = F.heatmap(
         months,

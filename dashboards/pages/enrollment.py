@@ -60,7 +60,10 @@ def _by_grade(sel: Selection, result: MetricResult) -> ChartView:
     if not series:  # only suppressed cells
         return ChartView(F.empty())
     fig = F.bar(
-        [names[c] for c in codes], series, y_title=t("unit_students"), x_title="年级" if locale() == "zh" else "Grade"
+        [names[c] for c in codes],
+        series,
+        y_title=t("unit_students"),
+        x_title="年级" if locale() == "zh" else "Grade",
     )
     fig.update_layout(barmode="stack")
     return ChartView(fig, note=_skipped_note(skipped))
@@ -137,22 +140,38 @@ def _migrant(sel: Selection, result: MetricResult) -> ChartView:
     return ChartView(fig)
 
 
-BAND_COLORS = {0: F.GREY, 1: "#9cc0e6", 26: "#6f9bd1", 36: F.BLUE, 46: "#e0a339", 56: "#e07b39", 66: F.RED}
+BAND_COLORS = {
+    0: F.GREY,
+    1: "#b5cfee",
+    26: "#7fa7d9",
+    36: F.BLUE,
+    46: "#1b4a86",
+    56: "#e07b39",
+    66: F.RED,
+}
+BANDS = (
+    (0, "0"),
+    (1, "1-25"),
+    (26, "26-35"),
+    (36, "36-45"),
+    (46, "46-55"),
+    (56, "56-65"),
+    (66, "66+"),
+)
 
 
 def _class_sizes(sel: Selection, result: MetricResult) -> ChartView:
     rows = records(result)
-    bands = sorted({(r["band_start"], r["size_band"]) for r in rows})
+    seen = {(r["band_start"], r["size_band"]) for r in rows}
+    bands = sorted(seen | {b for b in BANDS if b[0] > 0})  # every band from 1-25 up
     sums, _ = total_by(rows, "band_start", "classes")
-    labels = [
-        (f"{label}人" if locale() == "zh" and label != "0" else label) for _, label in bands
-    ]
+    labels = [(f"{label}人" if locale() == "zh" and label != "0" else label) for _, label in bands]
     fig = F.bar(
         labels,
         [
             (
                 t("unit_classes"),
-                [sums.get(start) for start, _ in bands],
+                [sums.get(start, 0) for start, _ in bands],
                 None,
             )
         ],
@@ -173,7 +192,9 @@ BY_GRADE = register_chart(
 )
 BY_SEX = register_chart(ChartSpec("enrollment_by_sex", "enrollment_by_sex", _by_sex, _own))
 BY_ETHNICITY = register_chart(
-    ChartSpec("enrollment_by_ethnicity", "enrollment_by_ethnicity", _by_group("ethnicity_group"), _own)
+    ChartSpec(
+        "enrollment_by_ethnicity", "enrollment_by_ethnicity", _by_group("ethnicity_group"), _own
+    )
 )
 BY_HUKOU = register_chart(
     ChartSpec("enrollment_by_hukou", "enrollment_by_hukou", _by_group("hukou_type"), _own)

@@ -22,7 +22,10 @@ def _subject(row: dict[str, Any]) -> str:
 def _distribution(sel: Selection, result: MetricResult) -> ChartView:
     rows = records(result)
     bands = sorted(
-        {(r.get("band_start") if r.get("band_start") is not None else 999, str(r["band"])) for r in rows}
+        {
+            (r.get("band_start") if r.get("band_start") is not None else 999, str(r["band"]))
+            for r in rows
+        }
     )
     sums, skipped = total_by(rows, "band", "students")
     fig = F.bar(

@@ -17,6 +17,7 @@ from ..charts import (
     Page,
     by,
     context_line,
+    current_year,
     level_of,
     own_level,
     page_outputs,
@@ -25,7 +26,15 @@ from ..charts import (
     total_by,
 )
 from ..components import icon, kpi_tile
-from ..data import NoSnapshotYet, Selection, fetch, guarded, records, selection_from_store
+from ..data import (
+    NoSnapshotYet,
+    Selection,
+    fetch,
+    guarded,
+    records,
+    selection_from,
+    selection_from_store,
+)
 from ..i18n import locale, t
 from ..pagekit import page_layout, register
 
@@ -98,14 +107,14 @@ def _own_level_params(sel: Selection) -> dict[str, Any]:
     return {"level": level or "province"}
 
 
-TREND = register_chart(ChartSpec("overview_trend", "enrollment_trend", _trend, span=2, height=320))
+TREND = register_chart(
+    ChartSpec("overview_trend", "enrollment_trend", _trend, span=2, height=320, all_years=True)
+)
 BY_REGION = register_chart(
     ChartSpec("overview_by_region", "enrollment_by_region", _by_region, height=380)
 )
 BY_STAGE = register_chart(
-    ChartSpec(
-        "overview_by_stage", "enrollment_by_region", _by_stage, _own_level_params, height=380
-    )
+    ChartSpec("overview_by_stage", "enrollment_by_region", _by_stage, _own_level_params, height=380)
 )
 
 PAGE = Page(
@@ -148,6 +157,12 @@ def _delta(change: Any, prev: Any, prev_year: str | None) -> Any:
     )
 
 
+def _in_progress(prev_year: Any, prev: Any) -> Any:
+    if locale() == "zh":
+        return html.Span(f"本学年尚未结束（{prev_year}：{_fmt(prev)}）")
+    return html.Span(f"school year still running ({prev_year}: {_fmt(prev)})")
+
+
 def _ratio_change(now: Any, prev: Any) -> float | None:
     if isinstance(now, int | float) and isinstance(prev, int | float) and prev:
         return (now - prev) / prev
@@ -184,6 +199,8 @@ def key_figures(sel: Selection) -> Any:
         return html.Div(t("no_data"), className="xj-panel")
     r = rows[0]
     prev_year = r.get("previous_school_year")
+    # Graduations happen at the end of a school year: none yet in the running one.
+    in_progress = r.get("school_year") == current_year(selection_from(scope=sel.scope))
     unit = t("students_unit") if locale() == "zh" else ""
     ge = "个" if locale() == "zh" else ""
     mean = r.get("mean_class_size")
@@ -212,7 +229,9 @@ def key_figures(sel: Selection) -> Any:
             _label("graduates"),
             _fmt(r.get("graduates")),
             unit,
-            _delta(r.get("graduates_yoy"), r.get("graduates_prev"), prev_year),
+            _in_progress(prev_year, r.get("graduates_prev"))
+            if in_progress and not r.get("graduates")
+            else _delta(r.get("graduates_yoy"), r.get("graduates_prev"), prev_year),
             "accent-green",
         ),
         kpi_tile(
@@ -226,7 +245,9 @@ def key_figures(sel: Selection) -> Any:
             ),
             "accent-red",
         ),
-        kpi_tile(_label("migrant_children"), _fmt(r.get("migrant_children")), unit, None, "accent-gold"),
+        kpi_tile(
+            _label("migrant_children"), _fmt(r.get("migrant_children")), unit, None, "accent-gold"
+        ),
         kpi_tile(_label("left_behind"), _fmt(r.get("left_behind")), unit, None, "accent-gold"),
         kpi_tile(_label("classes_56_plus"), _fmt(r.get("classes_56_plus")), ge, None, "accent-red"),
         kpi_tile(
