@@ -231,3 +231,39 @@ def login_via_form(
     data["captcha"] = answer if captcha is None else captcha
     url = "/login/" + (f"?next={quote(next_url)}" if next_url else "")
     return client.post(url, data=data)
+
+
+# One Playwright driver per test session: two sync_playwright() instances cannot coexist in
+# one thread, so every browser test (tests/e2e, tests/dashboards) shares this fixture.
+@pytest.fixture(scope="session")
+def browser():
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    if not os.path.exists(executable):
+        if IN_CI:
+            pytest.fail("Chromium is required under CI=true (apt-get install chromium)")
+        pytest.skip("Chromium not installed")
+    args = [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ]
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=executable, args=args)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()

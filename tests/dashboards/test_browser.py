@@ -18,7 +18,7 @@ import pytest
 
 from tests.conftest import IN_CI
 from tests.dashboards.conftest import KEY, PASSWORD, copy_registry
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, browser  # noqa: F401  (fixture)
+from tests.e2e.conftest import CHROMIUM
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [  # (navigation id, URL path, a chart of the page)
@@ -133,7 +133,7 @@ def _choose(page: Any, dropdown: str, option: str) -> None:
     page.get_by_role("option", name=option, exact=True).click()
 
 
-def test_every_page_and_filters_in_chromium(browser, dash_server: str, shots: Path) -> None:  # noqa: F811
+def test_every_page_and_filters_in_chromium(browser, dash_server: str, shots: Path) -> None:
     context = browser.new_context(locale="zh-CN", viewport={"width": 1440, "height": 1000})
     page = context.new_page()
     errors: list[str] = []
