@@ -10,12 +10,15 @@ from flask import abort, flash, g, redirect, request
 from flask_appbuilder import ModelRestApi, ModelView
 from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.sqla.filters import FilterRelationOneToManyEqual
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from wtforms import StringField
 
 from .domain.messages import RuleError, Violation
 from .extensions import db
+from .lookups import lookup_field_for
 from .security.roles import METHOD_PERMISSIONS
 from .security.scope import Scope, criterion_for, school_in_scope, scope_for_user
 
@@ -81,6 +84,7 @@ class ScopedModelView(ModelView):
 
     def __init__(self, **kwargs: Any) -> None:
         self.base_filters = list(self.base_filters or []) + scoped_base_filters()
+        self._install_lookups()
         if self.versioned:
             from wtforms import HiddenField
 
@@ -97,6 +101,45 @@ class ScopedModelView(ModelView):
             elif self.edit_columns:
                 self.edit_columns = [*self.edit_columns, "row_version"]
         super().__init__(**kwargs)
+
+    def _install_lookups(self) -> None:
+        """Relations to students, schools and classes are typed lookups, not selects of
+        every row (admin/lookups.py), in search, add and edit forms."""
+        datamodel = self.datamodel
+        labels = self.label_columns or {}
+
+        def columns(plain: list[str] | None, fieldsets: Any) -> list[str]:
+            if fieldsets:
+                return [f for _, spec in fieldsets for f in spec["fields"]]
+            return list(plain or [])
+
+        def lookups(cols: list[str], owner: type | None) -> dict[str, Any]:
+            fields: dict[str, Any] = {}
+            for col in cols:
+                if not datamodel.is_relation_many_to_one(col):
+                    continue
+                field = lookup_field_for(datamodel.get_related_model(col))
+                if field is None:
+                    continue
+                (fk,) = datamodel.list_properties[col].local_columns
+                fields[col] = field(labels.get(col, col), required=not fk.nullable, owner=owner)
+            return fields
+
+        self.search_form_extra_fields = {
+            **{
+                col: StringField(labels.get(col, col))
+                for col in lookups(list(self.search_columns or []), None)
+            },
+            **(self.search_form_extra_fields or {}),
+        }
+        self.add_form_extra_fields = {
+            **lookups(columns(self.add_columns, self.add_fieldsets), None),
+            **(self.add_form_extra_fields or {}),
+        }
+        self.edit_form_extra_fields = {
+            **lookups(columns(self.edit_columns, self.edit_fieldsets), datamodel.obj),
+            **(self.edit_form_extra_fields or {}),
+        }
 
     # --- create / move -------------------------------------------------------
     def school_of(self, item: Any) -> int | None:
@@ -178,6 +221,18 @@ class ScopedModelRestApi(ModelRestApi):
     def __init__(self) -> None:
         self.base_filters = list(self.base_filters or []) + scoped_base_filters()
         super().__init__()
+
+    def _init_properties(self) -> None:
+        super()._init_properties()
+        # Programs also filter by the related row's id (opr rel_o_m), beside the typed
+        # lookup that replaced FAB's relation filters (admin/lookups.py).
+        own = self._filters.get_search_filters()
+        for col in self.search_columns:
+            filters = own.get(col, [])
+            if self.datamodel.is_relation_many_to_one(col) and not any(
+                isinstance(f, FilterRelationOneToManyEqual) for f in filters
+            ):
+                own[col] = [*filters, FilterRelationOneToManyEqual(col, self.datamodel)]
 
     def school_of(self, item: Any) -> int | None:
         return None

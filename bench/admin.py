@@ -159,7 +159,9 @@ def child_prepare(params: dict[str, Any]) -> dict[str, Any]:
             sample = s.execute(
                 text(
                     "SELECT st.id, st.name, st.student_number, st.id_number, "
-                    f"st.current_class_id {sample_base} ORDER BY st.id OFFSET :o LIMIT 1"
+                    "st.current_class_id, sc.code AS school_code, "
+                    "(SELECT name FROM school_class WHERE id = st.current_class_id) "
+                    f"AS class_name {sample_base} ORDER BY st.id OFFSET :o LIMIT 1"
                 ),
                 dict(bind, o=eligible // 2),
             ).one()
@@ -176,6 +178,8 @@ def child_prepare(params: dict[str, Any]) -> dict[str, Any]:
                     "student_number": sample.student_number,
                     "id_number": sample.id_number,
                     "class_id": sample.current_class_id,
+                    "school_code": sample.school_code,
+                    "class_name": sample.class_name,
                 },
             }
         s.commit()
@@ -251,7 +255,8 @@ def _urls(view: Any, sample: dict[str, Any]) -> dict[str, str]:
     sw = _filter_index(view, "name", "sw")
     eq_num = _filter_index(view, "student_number", "eq")
     eq_id = _filter_index(view, "id_number", "eq")
-    rel = _filter_index(view, "current_class", "rel_o_m")
+    school = _filter_index(view, "current_school", "school")
+    klass = _filter_index(view, "current_class", "class")
     api_name = prison.dumps(
         {
             "filters": [{"col": "name", "opr": "sw", "value": sample["surname"]}],
@@ -265,17 +270,25 @@ def _urls(view: Any, sample: dict[str, Any]) -> dict[str, str]:
         "name_sw": f"{LIST_URL}?_flt_{sw}_name={q(sample['surname'])}",
         "number_eq": f"{LIST_URL}?_flt_{eq_num}_student_number={q(sample['student_number'])}",
         "idno_eq": f"{LIST_URL}?_flt_{eq_id}_id_number={q(sample['id_number'])}",
-        "class_eq": f"{LIST_URL}?_flt_{rel}_current_class={sample['class_id']}",
+        "class_eq": (
+            f"{LIST_URL}?_flt_{school}_current_school={q(sample['school_code'])}"
+            f"&_flt_{klass}_current_class={q(sample['class_name'])}"
+        ),
         "api_list": f"{API_URL}?q={q('(page:0,page_size:20)')}",
         "api_name": f"{API_URL}?q={q(api_name)}",
     }
 
 
 def _record_count(html: str) -> int | None:
-    m = re.search(r"Record Count\s*:?\s*</strong>\s*:?\s*([0-9]+)", html)
+    m = re.search(r"Record Count\s*:?\s*</strong>\s*:?\s*([0-9][0-9,]*)", html)
     if m is None:
-        m = re.search(r"(?:Record Count|记录数)\S*\s*:?\s*(?:</strong>)?\s*:?\s*([0-9]+)", html)
-    return int(m.group(1)) if m else None
+        m = re.search(
+            r"(?:Record Count|记录数)\S*\s*:?\s*(?:</strong>)?\s*:?\s*([0-9][0-9,]*)", html
+        )
+    if m is None:
+        return None
+    # A count at the cap is shown as "10,000+"; the JSON keeps the cap + 1.
+    return int(m.group(1).replace(",", "")) + (1 if html[m.end() : m.end() + 1] == "+" else 0)
 
 
 def _explain(engine: Any, statement: str, params: Any) -> str:

@@ -9,17 +9,17 @@ from typing import Any
 
 from flask import g
 from flask_appbuilder import expose
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
 
 from ..base_views import ScopedModelView, current_scope
+from ..lookups import RegistryInterface
 from ..models import AuditLog
 from ..security.masking import mask_changes
 
 
 class AuditLogView(ScopedModelView):
-    datamodel = SQLAInterface(AuditLog)
+    datamodel = RegistryInterface(AuditLog)
     class_permission_name = "AuditLog"
     base_permissions = ["can_read"]
     list_title = _l("Audit log")

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 
 from ..base_views import ScopedModelView
+from ..lookups import RegistryInterface
 from ..models import CodeItem
 
 
 class CodeItemView(ScopedModelView):
-    datamodel = SQLAInterface(CodeItem)
+    datamodel = RegistryInterface(CodeItem)
     class_permission_name = "CodeTable"
     list_title = _l("Code tables")
     list_columns = ["code_set", "code", "name_zh", "name_en", "std_code", "valid_from", "valid_to"]

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 
 from ..base_views import ScopedModelRestApi, ScopedModelView
+from ..lookups import RegistryInterface
 from ..models import Region
 
 
 class RegionView(ScopedModelView):
-    datamodel = SQLAInterface(Region)
+    datamodel = RegistryInterface(Region)
     class_permission_name = "Region"
     list_title = _l("Regions")
     list_columns = ["code", "name", "level", "parent"]
@@ -31,7 +31,7 @@ class RegionView(ScopedModelView):
 class RegionApi(ScopedModelRestApi):
     resource_name = "region"
     class_permission_name = "Region"
-    datamodel = SQLAInterface(Region)
+    datamodel = RegistryInterface(Region)
     list_columns = ["code", "name", "level", "parent.code"]
     show_columns = list_columns
     search_columns = ["code", "name", "level", "parent"]

@@ -34,6 +34,9 @@ class Student(Model):
         UniqueConstraint("id_doc_type", "id_number", name="uq_student_id_document"),
         # Search by ID number alone (the unique key above has it second).
         Index("ix_student_id_number", "id_number"),
+        # Name "starts with" is LIKE '王%'; on PostgreSQL only a pattern-ops btree serves it
+        # under a non-C collation (admin/lookups.py FilterPrefix).
+        Index("ix_student_name", "name", postgresql_ops={"name": "varchar_pattern_ops"}),
         CheckConstraint("student_number_kind IN ('G','J','L')", name="ck_student_number_kind"),
         CheckConstraint("sex IN ('1','2')", name="ck_student_sex"),
     )
@@ -42,7 +45,7 @@ class Student(Model):
     student_number = Column(String(19), nullable=False, unique=True)  # 学籍号
     student_number_kind = Column(String(1), nullable=False)  # G / J / L
     # 基本信息
-    name = Column(String(50), nullable=False, index=True)  # 1 姓名
+    name = Column(String(50), nullable=False)  # 1 姓名
     sex = Column(String(1), nullable=False)  # 2 性别
     birth_date = Column(Date, nullable=False)  # 3 出生日期
     birthplace_code = Column(String(12), nullable=False)  # 4 出生地 (6 or 12 digits)

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask_appbuilder.models.sqla.interface import SQLAInterface
-
 from ..base_views import ScopedModelRestApi, ScopeFilter, current_scope
 from ..domain.messages import RuleError, Violation
 from ..extensions import db
+from ..lookups import RegistryInterface
 from ..models import Enrollment, Guardian, Student
 from ..services import students as student_service
 
@@ -27,7 +26,7 @@ def _violations(func: Any, *args: Any) -> list[Violation]:
 class StudentApi(ScopedModelRestApi):
     resource_name = "student"
     class_permission_name = "Student"
-    datamodel = SQLAInterface(Student)
+    datamodel = RegistryInterface(Student)
     versioned = True
     school_bound = True
     list_columns = [
@@ -91,7 +90,7 @@ class StudentApi(ScopedModelRestApi):
 class GuardianApi(ScopedModelRestApi):
     resource_name = "guardian"
     class_permission_name = "Guardian"
-    datamodel = SQLAInterface(Guardian)
+    datamodel = RegistryInterface(Guardian)
     list_columns = ["id", "student.id", "seq", "name", "relationship_code", "phone", "is_guardian"]
     show_columns = [
         "id",
@@ -132,7 +131,7 @@ class GuardianApi(ScopedModelRestApi):
 class EnrollmentApi(ScopedModelRestApi):
     resource_name = "enrollment"
     class_permission_name = "Enrollment"
-    datamodel = SQLAInterface(Enrollment)
+    datamodel = RegistryInterface(Enrollment)
     versioned = True
     school_bound = True
     list_columns = [

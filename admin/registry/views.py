@@ -7,16 +7,16 @@ from typing import Any
 from flask import flash, g, redirect
 from flask_appbuilder import expose
 from flask_appbuilder.actions import action
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectField
 from wtforms.validators import Optional
 
-from ..base_views import ScopedModelView, ScopeFilter, current_locale, current_scope
+from ..base_views import ScopedModelView, current_locale, current_scope
 from ..domain.messages import RuleError
 from ..extensions import db
+from ..lookups import RegistryInterface
 from ..models import Enrollment, Guardian, Student
 from ..services import students as student_service
 from ..services.codes import code_choices, code_name
@@ -246,7 +246,7 @@ def _form_overrides(fields: list[str]) -> dict[str, Any]:
 
 
 class GuardianView(ScopedModelView):
-    datamodel = SQLAInterface(Guardian)
+    datamodel = RegistryInterface(Guardian)
     class_permission_name = "Guardian"
     list_title = _l("Family members and guardians")
     show_title = _l("Family member or guardian")
@@ -289,20 +289,20 @@ class GuardianView(ScopedModelView):
         "position": _l("Position"),
     }
     formatters_columns = code_formatters(show_columns)
-    add_form_query_rel_fields = {"student": [["id", ScopeFilter, None]]}
-    edit_form_query_rel_fields = add_form_query_rel_fields
 
     def pre_add(self, item: Any) -> None:
         super().pre_add(item)
-        student_service.check_guardian(db.session, item, current_scope())
+        with db.session.no_autoflush:  # the new row is not in the session yet
+            student_service.check_guardian(db.session, item, current_scope())
 
     def pre_update(self, item: Any) -> None:
         super().pre_update(item)
-        student_service.check_guardian(db.session, item, current_scope())
+        with db.session.no_autoflush:
+            student_service.check_guardian(db.session, item, current_scope())
 
 
 class EnrollmentView(ScopedModelView):
-    datamodel = SQLAInterface(Enrollment)
+    datamodel = RegistryInterface(Enrollment)
     class_permission_name = "Enrollment"
     versioned = True
     school_bound = True
@@ -367,16 +367,6 @@ class EnrollmentView(ScopedModelView):
     }
     formatters_columns = code_formatters(show_columns)
     base_order = ("school_year_id", "desc")
-    add_form_query_rel_fields = {
-        "student": [["id", ScopeFilter, None]],
-        "school": [["id", ScopeFilter, None]],
-        "school_class": [["id", ScopeFilter, None]],
-    }
-    edit_form_query_rel_fields = {"school_class": [["id", ScopeFilter, None]]}
-    search_form_query_rel_fields = {
-        "school": [["id", ScopeFilter, None]],
-        "school_class": [["id", ScopeFilter, None]],
-    }
     add_form_extra_fields = {
         "admission_method": code_select("admission_method", _l("Admission method"), True),
         "study_mode": code_select("study_mode", _l("Study mode"), True),
@@ -401,7 +391,7 @@ class EnrollmentView(ScopedModelView):
 
 
 class StudentView(ScopedModelView):
-    datamodel = SQLAInterface(Student)
+    datamodel = RegistryInterface(Student)
     class_permission_name = "Student"
     versioned = True
     school_bound = True
@@ -428,10 +418,6 @@ class StudentView(ScopedModelView):
         "current_class",
         "current_status",
     ]
-    search_form_query_rel_fields = {
-        "current_school": [["id", ScopeFilter, None]],
-        "current_class": [["id", ScopeFilter, None]],
-    }
     show_fieldsets = [
         (title, {"fields": fields}) for title, fields in [*FORM_GROUPS, REGISTRY_GROUP]
     ]
@@ -448,7 +434,6 @@ class StudentView(ScopedModelView):
     edit_form_extra_fields = _form_overrides(
         [f for _, fs in FORM_GROUPS for f in fs if f not in KEY_FIELDS]
     )
-    add_form_query_rel_fields = {"current_school": [["id", ScopeFilter, None]]}
     related_views = [GuardianView, EnrollmentView]
     show_template = "xueji/student_show.html"
     base_order = ("id", "desc")  # newest records (this year's intake) first

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_appbuilder.models.sqla.interface import SQLAInterface
-
 from ..base_views import ScopedModelRestApi, ScopeFilter
+from ..lookups import RegistryInterface
 from ..models import School, SchoolClass, SchoolYear
 
 
 class SchoolApi(ScopedModelRestApi):
     resource_name = "school"
     class_permission_name = "School"
-    datamodel = SQLAInterface(School)
+    datamodel = RegistryInterface(School)
     list_columns = ["id", "code", "name", "kind", "primary_years", "region.code", "urban_rural"]
     show_columns = [*list_columns, "address", "is_active"]
     add_columns = ["code", "name", "kind", "primary_years", "region", "urban_rural", "address"]
@@ -24,7 +23,7 @@ class SchoolApi(ScopedModelRestApi):
 class SchoolClassApi(ScopedModelRestApi):
     resource_name = "school_class"
     class_permission_name = "SchoolClass"
-    datamodel = SQLAInterface(SchoolClass)
+    datamodel = RegistryInterface(SchoolClass)
     school_bound = True
     list_columns = ["id", "school.id", "school_year.code", "grade_code", "number", "name"]
     show_columns = list_columns
@@ -40,7 +39,7 @@ class SchoolClassApi(ScopedModelRestApi):
 class SchoolYearApi(ScopedModelRestApi):
     resource_name = "school_year"
     class_permission_name = "SchoolYear"
-    datamodel = SQLAInterface(SchoolYear)
+    datamodel = RegistryInterface(SchoolYear)
     list_columns = ["id", "code", "start_date", "end_date"]
     show_columns = list_columns
     add_columns = edit_columns = ["code", "start_date", "end_date"]

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 
-from ..base_views import ScopedModelView, ScopeFilter
+from ..base_views import ScopedModelView
+from ..lookups import RegistryInterface
 from ..models import School, SchoolClass, SchoolYear
 from ..registry.views import code_formatters
 
 
 class SchoolView(ScopedModelView):
-    datamodel = SQLAInterface(School)
+    datamodel = RegistryInterface(School)
     class_permission_name = "School"
     school_bound = True
     list_title = _l("Schools")
@@ -54,7 +54,7 @@ class SchoolView(ScopedModelView):
 
 
 class SchoolClassView(ScopedModelView):
-    datamodel = SQLAInterface(SchoolClass)
+    datamodel = RegistryInterface(SchoolClass)
     class_permission_name = "SchoolClass"
     school_bound = True
     list_title = _l("Classes")
@@ -71,8 +71,6 @@ class SchoolClassView(ScopedModelView):
         "name": _l("Class"),
     }
     formatters_columns = code_formatters(["grade_code"])
-    add_form_query_rel_fields = {"school": [["id", ScopeFilter, None]]}
-    search_form_query_rel_fields = add_form_query_rel_fields
     base_order = ("id", "desc")
 
     def school_of(self, item: Any) -> int | None:
@@ -80,7 +78,7 @@ class SchoolClassView(ScopedModelView):
 
 
 class SchoolYearView(ScopedModelView):
-    datamodel = SQLAInterface(SchoolYear)
+    datamodel = RegistryInterface(SchoolYear)
     class_permission_name = "SchoolYear"
     list_title = _l("School years")
     list_columns = ["code", "start_date", "end_date"]
