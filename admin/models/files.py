@@ -23,5 +23,8 @@ class StudentFile(Model):
     description = Column(String(200))
     uploaded_by = Column(String(64))
     uploaded_at = Column(DateTime, nullable=False, default=utcnow)
+    # Proof attached to a status-change request (and the step it was added at).
+    request_id = Column(Integer, ForeignKey("status_change_request.id"), index=True)
+    step_seq = Column(Integer)
 
     student = relationship("Student")

@@ -9,6 +9,10 @@ FIELD_LABELS: dict[str, dict[str, str]] = {
     "approval_comment": {"zh_CN": "审核意见", "en": "Review comment"},
     "student_status": {"zh_CN": "学生当前状态", "en": "Student status"},
     "target_grade": {"zh_CN": "异动后年级", "en": "Grade after the change"},
+    "to_class": {"zh_CN": "异动后班级", "en": "Class after the change"},
+    "effective_date": {"zh_CN": "异动日期", "en": "Date of the change"},
+    "end_date": {"zh_CN": "截止日期", "en": "End date"},
+    "status_change_reason": {"zh_CN": "异动原因", "en": "Reason"},
 }
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -124,5 +128,40 @@ MESSAGES: dict[str, dict[str, str]] = {
     "workflow.transfer_grade": {
         "zh_CN": "{field}：只能转入同一年级（{grade_zh}）",
         "en": "{field}: a transfer must keep the grade ({grade_en})",
+    },
+    # --- filing and acting (admin/services/status_changes.py) ---
+    "workflow.class_elsewhere": {
+        "zh_CN": "{field}：{class_name}不是{school}本学年的班级",
+        "en": "{field}: {class_name} is not a class of {school} this school year",
+    },
+    "workflow.class_grade": {
+        "zh_CN": "{field}：{class_name}不在学生所在的{grade_zh}",
+        "en": "{field}: {class_name} is not in the student's grade ({grade_en})",
+    },
+    "workflow.same_class": {
+        "zh_CN": "{field}：学生已在{class_name}，请选择另一个班级",
+        "en": "{field}: the student is already in {class_name}; choose another class",
+    },
+    "workflow.end_before_start": {
+        "zh_CN": "{field}：截止日期早于异动日期",
+        "en": "{field}: the end date is before the date of the change",
+    },
+    "workflow.no_unit": {
+        "zh_CN": "{field}：您的账号不属于任何学籍审核单位（学校学籍管理员、学校领导或县、省教育行政部门），"
+        "不能办理学籍异动",
+        "en": "{field}: your account is not a handling unit (school registrar, school leader, "
+        "county or province bureau), so it cannot act on status changes",
+    },
+    "workflow.not_applicant_unit": {
+        "zh_CN": "{field}：此项申请应由{unit_zh}发起",
+        "en": "{field}: this request is filed by the {unit_en}",
+    },
+    "workflow.unknown_action": {
+        "zh_CN": "{field}：无法识别的操作“{action}”",
+        "en": "{field}: unknown action “{action}”",
+    },
+    "workflow.handled_meanwhile": {
+        "zh_CN": "{field}：该申请已被{who}于{when}办理，请刷新后查看",
+        "en": "{field}: {who} handled this request at {when}; reload it to see the result",
     },
 }
