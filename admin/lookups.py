@@ -20,7 +20,7 @@ from flask_appbuilder.models.sqla.filters import (
 )
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from wtforms import StringField, ValidationError
 
 COUNT_CAP = 10_000
@@ -141,7 +141,10 @@ class RegistryInterface(SQLAInterface):
         inner = self._apply_inner_all(
             query, filters, select_columns=select_columns, aliases_mapping={}
         )
-        count = int(inner.limit(COUNT_CAP + 1).count())
+        # Count keys only (PostgreSQL then drops the unused LEFT JOINs) and stop at the cap.
+        keys = self.obj.__mapper__.primary_key
+        limited = inner.with_entities(*keys).order_by(None).limit(COUNT_CAP + 1).subquery()
+        count = int(self.session.query(func.count()).select_from(limited).scalar() or 0)
         return CappedCount(count) if count > COUNT_CAP else count
 
 
