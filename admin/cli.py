@@ -302,5 +302,52 @@ def audit_verify_command(anchors: tuple[str, ...]) -> None:
     sys.exit(1)
 
 
+@main.group("numbers")
+def numbers_group() -> None:
+    """学籍号: the bureau check that turns temporary L numbers into G or J."""
+
+
+@numbers_group.command("confirm")
+@click.option(
+    "--region",
+    default="",
+    help="2/4/6-digit GB/T 2260 prefix to check (default: the whole registry)",
+)
+@click.option("--dry-run", is_flag=True, help="report what would be issued; write nothing")
+@click.option("--today", default=None, help="business date YYYY-MM-DD (default: today)")
+@friendly_errors
+def numbers_confirm_command(region: str, dry_run: bool, today: str | None) -> None:
+    """Issue G (valid, unique ID) or J (no usable ID) to L-numbered students; report the rest
+    as problem records. All or nothing: a failure leaves every number as it was."""
+    from .audit.context import audit_actor
+    from .extensions import db
+    from .security.scope import Scope
+    from .services.number_check import check_numbers, report_lines
+
+    region = region.strip()
+    if region and (len(region) not in (2, 4, 6) or not region.isdigit()):
+        fail(f"--region {region}: must be a 2, 4 or 6-digit GB/T 2260 prefix")
+    try:
+        on = date.fromisoformat(today) if today else date.today()
+    except ValueError:
+        fail(f"--today {today}: write the date as YYYY-MM-DD")
+    scope = (
+        Scope(role="Admin", kind="region", region_prefix=region)
+        if region
+        else Scope(role="Admin", kind="national")
+    )
+    app = _app()
+    with app.app_context(), audit_actor("xueji numbers confirm", reason="学籍号核验"):
+        report = check_numbers(db.session, scope, today=on, dry_run=dry_run)
+        if dry_run:
+            db.session.rollback()
+        else:
+            db.session.commit()
+    for line in report_lines(report):
+        click.echo(line)
+    if dry_run:
+        click.echo("dry run: nothing written")
+
+
 if __name__ == "__main__":
     main()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from flask_appbuilder.const import AUTH_DB
@@ -179,4 +179,44 @@ def build_config() -> dict[str, object]:
         "XUEJI_UPLOAD_MAX_PIXELS": int(os.environ.get("XUEJI_UPLOAD_MAX_PIXELS", "25000000")),
         "XUEJI_PHOTO_MAX_SIDE": int(os.environ.get("XUEJI_PHOTO_MAX_SIDE", "1024")),
         **login_hardening(),
+        **workflow_settings(),
+    }
+
+
+def workflow_settings() -> dict[str, object]:
+    """学籍异动 settings that differ by province (admin/services/status_changes.py)."""
+    holidays_file = os.environ.get("XUEJI_HOLIDAYS_FILE", "")
+    holidays = ""
+    if holidays_file:
+        try:
+            holidays = Path(holidays_file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(
+                f"XUEJI_HOLIDAYS_FILE={holidays_file}: cannot read the holiday list ({exc.strerror})"
+            ) from None
+        from .domain.calendar import parse_holiday_config
+
+        _, problems = parse_holiday_config(holidays)
+        if problems:
+            raise ConfigError(
+                f"XUEJI_HOLIDAYS_FILE={holidays_file}: "
+                + "; ".join(f"{v.message('zh_CN')} / {v.message('en')}" for v in problems)
+            )
+    today = os.environ.get("XUEJI_TODAY", "")
+    if today:
+        try:
+            date.fromisoformat(today)
+        except ValueError:
+            raise ConfigError(f"XUEJI_TODAY={today}: write the date as YYYY-MM-DD") from None
+    return {
+        # One date, date range or +working day per line (admin/domain/calendar.py).
+        "XUEJI_HOLIDAYS": holidays,
+        "XUEJI_STEP_WORKING_DAYS": _int("XUEJI_STEP_WORKING_DAYS", 10, minimum=1),
+        # "off" lifts the summer freezes of 教基司厅函〔2017〕23号 (on by default).
+        "XUEJI_FREEZES": os.environ.get("XUEJI_FREEZES", "on"),
+        "XUEJI_PROVINCE_STEP_WITHIN_PROVINCE": _flag("XUEJI_PROVINCE_STEP_WITHIN_PROVINCE", False),
+        "XUEJI_TRANSFER_SAME_GRADE_ONLY": _flag("XUEJI_TRANSFER_SAME_GRADE_ONLY", False),
+        "XUEJI_TRANSFER_IN_GRADUATING_GRADE": _flag("XUEJI_TRANSFER_IN_GRADUATING_GRADE", True),
+        # The business date (deadlines, freezes); empty = the calendar date. For demos/tests.
+        "XUEJI_TODAY": today,
     }

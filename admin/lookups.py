@@ -20,7 +20,7 @@ from flask_appbuilder.models.sqla.filters import (
 )
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select
 from wtforms import StringField, ValidationError
 
 COUNT_CAP = 10_000
@@ -141,9 +141,15 @@ class RegistryInterface(SQLAInterface):
         inner = self._apply_inner_all(
             query, filters, select_columns=select_columns, aliases_mapping={}
         )
-        # Count keys only (PostgreSQL then drops the unused LEFT JOINs) and stop at the cap.
-        keys = self.obj.__mapper__.primary_key
-        limited = inner.with_entities(*keys).order_by(None).limit(COUNT_CAP + 1).subquery()
+        # Count rows without reading any column (PostgreSQL then drops the unused LEFT JOINs
+        # and can answer from an index alone) and stop at the cap.
+        limited = (
+            inner.statement.with_only_columns(literal(1))
+            .select_from(self.obj)
+            .order_by(None)
+            .limit(COUNT_CAP + 1)
+            .subquery()
+        )
         count = int(self.session.query(func.count()).select_from(limited).scalar() or 0)
         return CappedCount(count) if count > COUNT_CAP else count
 

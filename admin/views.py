@@ -9,13 +9,17 @@ from flask_babel import lazy_gettext as _l
 from .audit.views import AuditLogView
 from .codes.views import CodeItemView
 from .geo.views import RegionApi, RegionView
+from .help.views import HelpView
 from .registry.api import EnrollmentApi, GuardianApi, StudentApi
 from .registry.views import EnrollmentView, GuardianView, StudentView
 from .schools.api import SchoolApi, SchoolClassApi, SchoolYearApi
 from .schools.views import SchoolClassView, SchoolView, SchoolYearView
+from .status_changes.api import StatusChangeApi
+from .status_changes.views import StatusChangeOverdueView, StatusChangeTodoView, StatusChangeView
 from .uploads.views import StudentFileView
 
 REGISTRY = "Registry"
+STATUS_CHANGES = "StatusChanges"
 SCHOOLS = "Schools"
 ANALYTICS = "Analytics"
 SYSTEM = "Security"  # FAB's own users/roles menu, relabelled 系统管理
@@ -40,6 +44,37 @@ def register_views(appbuilder: AppBuilder) -> None:
         category=REGISTRY,
     )
     add(EnrollmentView, "Enrollments", label=_l("Enrollments"), icon="fa-list", category=REGISTRY)
+    # --- 学籍异动 ----------------------------------------------------------------------------
+    add(
+        StatusChangeTodoView,
+        "StatusChangeTodo",
+        label=_l("Awaiting my decision"),
+        icon="fa-inbox",
+        category=STATUS_CHANGES,
+        category_label=_l("Status changes"),
+        category_icon="fa-exchange",
+    )
+    appbuilder.add_link(
+        "StatusChangeApply",
+        href="/statuschange/apply",
+        label=_l("Apply for a status change"),
+        icon="fa-plus",
+        category=STATUS_CHANGES,
+    )
+    add(
+        StatusChangeOverdueView,
+        "StatusChangeOverdue",
+        label=_l("Overdue requests"),
+        icon="fa-clock-o",
+        category=STATUS_CHANGES,
+    )
+    add(
+        StatusChangeView,
+        "StatusChanges",
+        label=_l("All status changes"),
+        icon="fa-list",
+        category=STATUS_CHANGES,
+    )
     add(
         SchoolView,
         "Schools",
@@ -127,6 +162,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     if system_menu is not None:
         system_menu.label = _l("System administration")
         system_menu.icon = "fa-cogs"
+    add(HelpView, "Help", label=_l("Help"), icon="fa-question-circle")
     # Student photos and proof documents: no menu entry, reached from the student page.
     appbuilder.add_view_no_menu(StudentFileView)
     for api in (
@@ -137,5 +173,6 @@ def register_views(appbuilder: AppBuilder) -> None:
         SchoolClassApi,
         SchoolYearApi,
         RegionApi,
+        StatusChangeApi,
     ):
         appbuilder.add_api(api)

@@ -481,8 +481,21 @@ class StudentView(ScopedModelView):
     def show(self, pk: Any) -> Any:
         # The audit trail and status history of the student, for the show template.
         from ..services.history import student_history
+        from ..status_changes.views import state_name, type_name
 
         item = self.datamodel.get(pk, self._base_filters)
         if item is not None:
-            g.xueji_history = student_history(db.session, item, current_scope())
+            history = student_history(db.session, item, current_scope())
+            history["status_changes"] = [
+                {
+                    "id": r.id,
+                    "created_at": r.created_at,
+                    "type": type_name(r.change_type),
+                    "state": state_name(r.state),
+                    "effective_date": r.effective_date,
+                    "remarks": r.remarks,
+                }
+                for r in history["status_changes"]
+            ]
+            g.xueji_history = history
         return super().show(pk)

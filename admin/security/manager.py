@@ -17,7 +17,7 @@ from .lockout import client_address, login_guard
 from .login import AuthDBView
 from .password_age import PasswordExpiredView
 from .password_reset import PasswordResetView
-from .roles import ROLE_PERMISSIONS
+from .roles import MENU_LINKS, ROLE_PERMISSIONS
 from .users import ResetMyPasswordView, ResetPasswordView, UserDBModelView
 
 # Every signed-in user may see and edit their own account page and change their password.
@@ -159,15 +159,14 @@ class RegistrySecurityManager(SecurityManager):
                     if child.name and getattr(child, "baseview", None) is view:
                         wanted.add(("menu_access", child.name))
                         wanted.add(("menu_access", item.name))
-        for extra in (
-            getattr(
-                self.appbuilder.app if hasattr(self.appbuilder, "app") else None,
-                "xueji_extra_role_permissions",
-                {},
-            )
-            or {}
-        ):
-            del extra  # reserved for later areas
+        # Menu links without a view of their own (add_link): shown to roles holding the
+        # permission they lead to.
+        for item in self.appbuilder.menu.get_list():
+            for child in [item, *item.childs]:
+                needs = MENU_LINKS.get(child.name)
+                if needs and needs[1] in resources.get(needs[0], set()):
+                    wanted.add(("menu_access", child.name))
+                    wanted.add(("menu_access", item.name))
         return wanted
 
     def sync_role_definitions(self) -> dict[str, int]:

@@ -52,6 +52,12 @@ METHOD_PERMISSIONS = {
     "post": "write",
     "put": "write",
     "bulk_delete": "delete",
+    # 学籍异动 (admin/status_changes): filing and acting are writes
+    "apply": "write",
+    "act": "write",
+    # help pages
+    "index": "read",
+    "page": "read",
 }
 
 R, RW, RWD = {"read"}, {"read", "write"}, {"read", "write", "delete"}
@@ -70,9 +76,11 @@ ROLE_PERMISSIONS: dict[str, dict[str, set[str]]] = {
         "StudentFile": R,
         "Dashboards": R,  # dashboards/: statistics pages (统计分析 › 数据看板)
         "SnapshotRefresh": R,  # dashboards/: rebuild the warehouse snapshot (xueji etl)
+        "StatusChange": RW,  # county/province bureau steps, take-over, purge
+        "Help": R,
     },
-    "BureauAnalyst": {"School": R, "SchoolYear": R, "Region": R, "Dashboards": R},
-    "Leadership": {"School": R, "SchoolYear": R, "Region": R, "Dashboards": R},
+    "BureauAnalyst": {"School": R, "SchoolYear": R, "Region": R, "Dashboards": R, "Help": R},
+    "Leadership": {"School": R, "SchoolYear": R, "Region": R, "Dashboards": R, "Help": R},
     "SchoolRegistrar": {
         "Student": RW,
         "Guardian": RWD,
@@ -82,6 +90,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, set[str]]] = {
         "SchoolYear": R,
         "Region": R,
         "StudentFile": RW,
+        "StatusChange": RW,  # files requests (a transfer: the receiving school)
+        "Help": R,
     },
     "SchoolLeader": {
         "Student": R,
@@ -94,6 +104,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, set[str]]] = {
         "AuditLog": R,
         "StudentFile": R,
         "Dashboards": R,  # dashboards/: their school's statistics
+        "StatusChange": RW,  # the school's review step
+        "Help": R,
     },
     "Teacher": {
         "Student": R,
@@ -101,9 +113,15 @@ ROLE_PERMISSIONS: dict[str, dict[str, set[str]]] = {
         "Enrollment": R,
         "SchoolClass": R,
         "SchoolYear": R,
+        "Help": R,
     },
-    "Parent": {"Student": R, "Guardian": R, "Enrollment": R},
+    "Parent": {"Student": R, "Guardian": R, "Enrollment": R, "Help": R},
 }
 
+# Menu links (AppBuilder.add_link) → the (resource, action) they need.
+MENU_LINKS: dict[str, tuple[str, str]] = {"StatusChangeApply": ("StatusChange", "write")}
+
 # Personal-data resources: never granted to statistics-only roles (checked by a test).
-PERSONAL_RESOURCES = frozenset({"Student", "Guardian", "Enrollment", "AuditLog", "StudentFile"})
+PERSONAL_RESOURCES = frozenset(
+    {"Student", "Guardian", "Enrollment", "AuditLog", "StudentFile", "StatusChange"}
+)

@@ -663,3 +663,45 @@ def step_rows(request: StatusChangeRequest, locale: str) -> list[dict[str, Any]]
             }
         )
     return rows
+
+
+# --- finding the student ---------------------------------------------------------------------
+
+
+def find_student(
+    session: Session, scope: Scope, text: str, *, for_transfer: bool
+) -> Student | None:
+    """A student by 学籍号 or ID number.  A transfer is filed by the receiving school for a
+    student of another school, so that search is national (the screen shows the match
+    masked); every other request is for a student inside the user's own scope."""
+    from ..domain.idcard import normalize_id_number
+    from ..security.scope import criterion_for
+
+    value = normalize_id_number(text or "").upper()
+    if not value:
+        return None
+    if len(value) == 19 and value[0] in "GJL":
+        where = Student.student_number == value
+    else:
+        where = Student.id_number == value
+    query = select(Student).where(where)
+    if not for_transfer:
+        query = query.where(criterion_for(Student, scope))
+    return session.scalars(query.limit(1)).first()
+
+
+def masked_summary(student: Student) -> dict[str, Any]:
+    """What a receiving school sees of a student it does not hold yet."""
+    from ..security.masking import mask_value
+
+    grade = grade_by_code(student.current_grade_code or "")
+    return {
+        "student_number": student.student_number,
+        "name": mask_value("name", student.name),
+        "sex": student.sex,
+        "birth_year": student.birth_date.year if student.birth_date else None,
+        "school": student.current_school.name if student.current_school else "",
+        "grade_zh": grade.name_zh if grade else "",
+        "grade_en": grade.name_en if grade else "",
+        "status": student.current_status,
+    }

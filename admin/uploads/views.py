@@ -24,7 +24,7 @@ from ..base_views import current_locale, current_scope
 from ..domain.files import PDF, PHOTO, human_size
 from ..domain.messages import RuleError, Violation
 from ..extensions import db
-from ..models import Student, StudentFile
+from ..models import StatusChangeRequest, Student, StudentFile
 from ..security.scope import row_in_scope
 from .service import commit_files, download_name, store_student_file
 from .storage import FileStore
@@ -73,8 +73,17 @@ class StudentFileView(BaseView):
     @has_access
     def download(self, file_id: int) -> Any:
         row = db.session.get(StudentFile, file_id)
-        # Out of scope looks exactly like "no such file".
-        if row is None or not row_in_scope(db.session, current_scope(), Student, row.student_id):
+        # Out of scope looks exactly like "no such file".  A request's proof is also readable
+        # by every unit that sees the request (the receiving side of a transfer, before the
+        # student is theirs).
+        scope = current_scope()
+        if row is None or not (
+            row_in_scope(db.session, scope, Student, row.student_id)
+            or (
+                row.request_id is not None
+                and row_in_scope(db.session, scope, StatusChangeRequest, row.request_id)
+            )
+        ):
             abort(404)
         path = FileStore.for_app().path_for(row.sha256)
         if not path.is_file():

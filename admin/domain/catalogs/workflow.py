@@ -160,6 +160,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh_CN": "{field}：无法识别的操作“{action}”",
         "en": "{field}: unknown action “{action}”",
     },
+    "workflow.student_not_found": {
+        "zh_CN": "{field}：没有找到该学籍号或身份证件号的学生（或不在您的管辖范围内）",
+        "en": "{field}: no student with this student number or ID number (in your scope)",
+    },
     "workflow.handled_meanwhile": {
         "zh_CN": "{field}：该申请已被{who}于{when}办理，请刷新后查看",
         "en": "{field}: {who} handled this request at {when}; reload it to see the result",

@@ -1,0 +1,251 @@
+"""学籍异动 screens and REST API as clerks and bureaus use them: the application form with
+its per-field refusals, the to-do list, acting on a step, proof files across units, help."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from sqlalchemy import func, select
+
+from admin.extensions import db
+from admin.models import StatusChangeRequest, Student, StudentFile
+from tests.lifecycle.conftest import PASSWORD, TODAY
+from tests.scope.conftest import login
+
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def _client(lc, username: str):
+    lc.app.config["WTF_CSRF_ENABLED"] = False
+    lc.app.config["XUEJI_TODAY"] = TODAY.isoformat()
+    client = lc.app.test_client()
+    login(client, lc.cast.users[username])
+    return client
+
+
+def _requests() -> int:
+    return db.session.scalar(select(func.count()).select_from(StatusChangeRequest))
+
+
+def _number(student_id: int) -> str:
+    return db.session.get(Student, student_id).student_number
+
+
+def test_suspension_through_the_screens(lc):
+    c = lc.cast
+    with lc.app.app_context():
+        number = _number(c.student)
+    registrar = _client(lc, "reg_s")
+    found = registrar.get(f"/statuschange/apply?change_type=23&q={number}&_l_=en")
+    assert found.status_code == 200 and "apply-form" in found.get_data(as_text=True)
+    filed = registrar.post(
+        "/statuschange/apply",
+        data={
+            "q": number,
+            "change_type": "23",
+            "reason_code": "10",
+            "effective_date": TODAY.isoformat(),
+            "end_date": "2027-07-10",
+            "remarks": "因病休学一年",
+            "proof": (io.BytesIO(PDF), "诊断证明.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert filed.status_code == 302, filed.get_data(as_text=True)[:2000]
+    request_id = int(filed.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
+    with lc.app.app_context():
+        proof = db.session.scalars(
+            select(StudentFile).where(StudentFile.request_id == request_id)
+        ).one()
+        assert proof.original_name == "诊断证明.pdf"
+    # The school leader finds it in 待办 and approves; then the county bureau.
+    leader = _client(lc, "lead_s")
+    todo = leader.get("/statuschange/todo/list/").get_data(as_text=True)
+    assert f"/statuschange/todo/show/{request_id}" in todo
+    assert f"/statuschange/todo/show/{request_id}" not in _client(lc, "reg_s").get(
+        "/statuschange/todo/list/"
+    ).get_data(as_text=True)
+    page = leader.get(f"/statuschange/show/{request_id}").get_data(as_text=True)
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    assert 'value="approve"' in page and 'value="reject"' in page
+    done = leader.post(
+        f"/statuschange/act/{request_id}",
+        data={"action": "approve", "comment": "同意", "version": version},
+        follow_redirects=True,
+    )
+    assert "已审核通过" in done.get_data(as_text=True)
+    # A stale form (old version) is refused with who and when, and changes nothing.
+    stale = leader.post(
+        f"/statuschange/act/{request_id}",
+        data={"action": "approve", "version": version},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "lead_s" in stale and "已被" in stale
+    county = _client(lc, "county_s")
+    page = county.get(f"/statuschange/todo/show/{request_id}").get_data(as_text=True)
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    # Acting from 待办 lands on the request's page (no longer in 待办), not on a 404.
+    after = county.post(
+        f"/statuschange/todo/act/{request_id}",
+        data={"action": "approve", "version": version},
+        follow_redirects=True,
+    )
+    assert after.status_code == 200 and "异动已生效" in after.get_data(as_text=True)
+    with lc.app.app_context():
+        assert db.session.get(Student, c.student).current_status == "02"
+    # The student's page shows the request in the status history.
+    history = registrar.get(f"/studentview/show/{c.student}").get_data(as_text=True)
+    assert "休学" in history
+
+
+def test_refused_application_names_each_field_and_writes_nothing(lc):
+    c = lc.cast
+    with lc.app.app_context():
+        number, before = _number(c.student), _requests()
+    registrar = _client(lc, "reg_s")
+    page = registrar.post(
+        "/statuschange/apply?_l_=en",
+        data={"q": number, "change_type": "32", "effective_date": "2026-13-01", "to_class_id": ""},
+    ).get_data(as_text=True)
+    errors = dict(re.findall(r'data-field="([^"]+)">([^<]+)<', page))
+    assert "to_class" in errors and "effective_date" in errors, errors
+    # Withdrawal is senior high only; the student is not.
+    with lc.app.app_context():
+        stage = db.session.get(Student, c.student).current_grade_code
+    if not stage.startswith("3"):
+        page = registrar.post(
+            "/statuschange/apply?_l_=en",
+            data={"q": number, "change_type": "24", "effective_date": TODAY.isoformat()},
+        ).get_data(as_text=True)
+        assert "senior high" in page
+    with lc.app.app_context():
+        assert _requests() == before
+
+
+def test_transfer_search_is_national_but_masked(lc):
+    c = lc.cast
+    with lc.app.app_context():
+        student = db.session.get(Student, c.student)
+        number, name = student.student_number, student.name
+    receiving = _client(lc, "reg_r")
+    page = receiving.get(f"/statuschange/apply?change_type=35&q={number}").get_data(as_text=True)
+    assert number in page and name not in page and name[0] + "*" in page
+    # Other business is for one's own students only.
+    page = receiving.get(f"/statuschange/apply?change_type=23&q={number}").get_data(as_text=True)
+    assert "apply-form" not in page and "管辖范围内没有" in page
+
+
+def test_receiving_bureau_reads_the_proof_of_a_student_it_does_not_hold(lc):
+    c = lc.cast
+    with lc.app.app_context():
+        number = _number(c.student)
+    receiving = _client(lc, "reg_r")
+    filed = receiving.post(
+        "/statuschange/apply",
+        data={
+            "q": number,
+            "change_type": "35",
+            "effective_date": TODAY.isoformat(),
+            "to_class_id": str(c.target_class),
+            "proof": (io.BytesIO(PDF), "转学联系表.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert filed.status_code == 302
+    with lc.app.app_context():
+        file_id = db.session.scalars(
+            select(StudentFile.id).where(StudentFile.request_id.isnot(None))
+        ).one()
+    county_r = _client(lc, "county_r")
+    assert county_r.get(f"/studentview/show/{c.student}").status_code == 404
+    assert county_r.get(f"/studentfile/{file_id}").status_code == 200
+    # A county with no part in the request sees neither the request nor the file.
+    with lc.app.app_context():
+        request_id = db.session.scalars(select(StatusChangeRequest.id)).one()
+    outsider = _client(lc, "reg_n")
+    assert outsider.get(f"/statuschange/show/{request_id}").status_code == 404
+    assert outsider.get(f"/studentfile/{file_id}").status_code == 404
+
+
+def test_teacher_and_parent_cannot_file(lc):
+    teacher = _client(lc, "teacher_s")
+    response = teacher.get("/statuschange/apply")
+    assert response.status_code in (302, 403)
+    assert "/statuschange/apply" not in teacher.get("/").get_data(as_text=True)
+
+
+def test_api_files_and_acts_with_versions(lc):
+    c = lc.cast
+    lc.app.config["XUEJI_TODAY"] = TODAY.isoformat()
+    client = lc.app.test_client()
+
+    def token(username: str) -> dict[str, str]:
+        response = client.post(
+            "/api/v1/security/login",
+            json={"username": username, "password": PASSWORD, "provider": "db", "refresh": False},
+        )
+        return {"Authorization": f"Bearer {response.json['access_token']}"}
+
+    with lc.app.app_context():
+        number = _number(c.student)
+    reg = token("reg_s")
+    bad = client.post(
+        "/api/v1/status_change/apply?_l_=en",
+        headers=reg,
+        json={"student": number, "change_type": "32", "effective_date": "tomorrow"},
+    )
+    assert bad.status_code == 422
+    assert {e["field"] for e in bad.json["errors"]} == {"effective_date"}
+    missing_class = client.post(
+        "/api/v1/status_change/apply",
+        headers=reg,
+        json={"student": number, "change_type": "32", "effective_date": TODAY.isoformat()},
+    )
+    assert missing_class.status_code == 422
+    assert missing_class.json["errors"][0]["field"] == "to_class"
+    made = client.post(
+        "/api/v1/status_change/apply",
+        headers=reg,
+        json={
+            "student": number,
+            "change_type": "32",
+            "effective_date": TODAY.isoformat(),
+            "to_class_id": c.other_class,
+        },
+    )
+    assert made.status_code == 201, made.json
+    request_id, version = made.json["id"], made.json["version"]
+    lead = token("lead_s")
+    assert (
+        client.post(
+            f"/api/v1/status_change/{request_id}/act",
+            headers=reg,
+            json={"action": "approve", "version": version},
+        ).status_code
+        == 422
+    )
+    ok = client.post(
+        f"/api/v1/status_change/{request_id}/act",
+        headers=lead,
+        json={"action": "approve", "version": version},
+    )
+    assert ok.status_code == 200 and ok.json["handler_kind"] == "county_bureau"
+    stale = client.post(
+        f"/api/v1/status_change/{request_id}/act",
+        headers=token("county_s"),
+        json={"action": "approve", "version": version},
+    )
+    assert stale.status_code == 409
+    listing = client.get("/api/v1/status_change/", headers=token("county_s")).json
+    assert [row["id"] for row in listing["result"]] == [request_id]
+
+
+def test_help_pages_in_both_languages(lc):
+    client = _client(lc, "lead_s")
+    zh = client.get("/help/status-changes").get_data(as_text=True)
+    assert "当前处理单位" in zh and "强制干预" in zh
+    en = client.get("/help/status-changes?_l_=en").get_data(as_text=True)
+    assert "current handling unit" in en
+    assert client.get("/help/nothing-here").status_code == 404
+    assert "/help/status-changes" in client.get("/statuschange/apply").get_data(as_text=True)
