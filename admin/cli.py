@@ -349,5 +349,58 @@ def numbers_confirm_command(region: str, dry_run: bool, today: str | None) -> No
         click.echo("dry run: nothing written")
 
 
+@main.command("promote")
+@click.option(
+    "--from", "from_year", required=True, help="school year to move up from, e.g. 2026-2027"
+)
+@click.option("--to", "to_year", required=True, help="school year to move into, e.g. 2027-2028")
+@click.option("--region", default="", help="2/4/6-digit GB/T 2260 prefix (default: everywhere)")
+@click.option("--dry-run", is_flag=True, help="print the counts per school; write nothing")
+@friendly_errors
+def promote_command(from_year: str, to_year: str, region: str, dry_run: bool) -> None:
+    """Annual promotion (升级): everyone 在校 in a non-graduating grade moves up one grade into
+    the next school year. Idempotent: run it again and nothing more changes."""
+    from .audit.context import audit_actor
+    from .domain.messages import EN, RuleError
+    from .extensions import db
+    from .security.scope import Scope
+    from .services.promotion import preview, promote
+
+    region = region.strip()
+    if region and (len(region) not in (2, 4, 6) or not region.isdigit()):
+        fail(f"--region {region}: must be a 2, 4 or 6-digit GB/T 2260 prefix")
+    scope = (
+        Scope(role="Admin", kind="region", region_prefix=region)
+        if region
+        else Scope(role="Admin", kind="national")
+    )
+    app = _app()
+    with app.app_context(), audit_actor("xueji promote", reason="升级"):
+        try:
+            if dry_run:
+                report = preview(db.session, scope, from_year, to_year)
+            else:
+                report = promote(db.session, scope, from_year, to_year, username="xueji promote")
+                db.session.commit()
+        except RuleError as exc:
+            db.session.rollback()
+            fail("; ".join(v.message(EN) for v in exc.violations))
+    totals = report.totals
+    click.echo(
+        f"{report.from_year} → {report.to_year}: {len(report.schools)} schools, "
+        f"{totals['promote']} to move up, {totals['graduating']} in graduating grades, "
+        f"{totals['held']} not 在校 (kept in their grade), {totals['done']} already moved"
+    )
+    if dry_run:
+        for school in report.schools:
+            click.echo(
+                f"  {school.code} {school.name}: {school.promote} up, "
+                f"{school.graduating} graduating, {school.held} held, {school.done} done"
+            )
+        click.echo("dry run: nothing written")
+    else:
+        click.echo(f"moved up {report.promoted} students; {report.classes_created} classes created")
+
+
 if __name__ == "__main__":
     main()

@@ -138,11 +138,12 @@ class RegistryInterface(SQLAInterface):
         return RegistryFilters(self.filter_converter_class, self, search_columns, search_filters)
 
     def query_count(self, query: Any, filters: Any = None, select_columns: Any = None) -> int:
-        inner = self._apply_inner_all(
-            query, filters, select_columns=select_columns, aliases_mapping={}
-        )
-        # Count rows without reading any column (PostgreSQL then drops the unused LEFT JOINs
-        # and can answer from an index alone) and stop at the cap.
+        # Filters only: the list's display columns (select_columns) would add LEFT JOINs,
+        # and with those PostgreSQL 15 no longer turns LIKE '王%' into an index range.
+        # Count rows without reading any column (an index alone can answer) and stop at
+        # the cap.
+        del select_columns
+        inner = self._apply_inner_all(query, filters, select_columns=None, aliases_mapping={})
         limited = (
             inner.statement.with_only_columns(literal(1))
             .select_from(self.obj)

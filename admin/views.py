@@ -11,6 +11,8 @@ from .codes.views import CodeItemView
 from .geo.views import RegionApi, RegionView
 from .help.views import HelpView
 from .registry.api import EnrollmentApi, GuardianApi, StudentApi
+from .registry.numbers import NumberCheckView
+from .registry.promotion import PromotionView
 from .registry.views import EnrollmentView, GuardianView, StudentView
 from .schools.api import SchoolApi, SchoolClassApi, SchoolYearApi
 from .schools.views import SchoolClassView, SchoolView, SchoolYearView
@@ -44,6 +46,20 @@ def register_views(appbuilder: AppBuilder) -> None:
         category=REGISTRY,
     )
     add(EnrollmentView, "Enrollments", label=_l("Enrollments"), icon="fa-list", category=REGISTRY)
+    add(
+        NumberCheckView,
+        "NumberCheck",
+        label=_l("Student number check"),
+        icon="fa-check-square-o",
+        category=REGISTRY,
+    )
+    add(
+        PromotionView,
+        "Promotion",
+        label=_l("Annual promotion"),
+        icon="fa-level-up",
+        category=REGISTRY,
+    )
     # --- 学籍异动 ----------------------------------------------------------------------------
     add(
         StatusChangeTodoView,

@@ -27,7 +27,9 @@ def serve(host: str = "127.0.0.1", port: int = 8080, workers: int = 2) -> None:
         {
             "bind": f"{host}:{port}",
             "workers": workers,
-            "threads": 4,
+            # Browsers open idle "preconnect" sockets; each holds a thread for up to 5 s before
+            # gunicorn parks it, so a few threads per worker were seen to stall page loads.
+            "threads": 8,
             "worker_class": "gthread",
             "timeout": 120,
             "accesslog": "-",

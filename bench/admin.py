@@ -32,7 +32,6 @@ import platform
 import re
 import signal
 import statistics
-import subprocess
 import sys
 import time
 import urllib.parse
@@ -47,7 +46,6 @@ from bench.seed import (
     DEFAULT_ADMIN_DSN,
     DEFAULT_TODAY,
     RESULT_PREFIX,
-    ROOT,
     BenchError,
     Run,
     _raise_on_sigterm,
@@ -494,31 +492,8 @@ class AdminRun(Run):
     """bench/seed's Run (databases, temp folder, cleanup), its children run from this module."""
 
     def __init__(self, admin_dsn: str) -> None:
-        super().__init__(admin_dsn)
+        super().__init__(admin_dsn, module="bench.admin")
         self.kept: list[str] = []
-
-    def child_run(self, mode: str, params: dict[str, Any]) -> dict[str, Any]:
-        env = dict(os.environ, XUEJI_DATA_DIR=str(self.tmp / "data"), PYTHONUNBUFFERED="1")
-        cmd = [sys.executable, "-m", "bench.admin", "_child", mode, json.dumps(params)]
-        self.child = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
-        try:
-            out, _ = self.child.communicate()
-        finally:
-            if self.child.poll() is None:
-                self.child.terminate()
-                try:
-                    self.child.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    self.child.kill()
-                    self.child.wait()
-        status = self.child.returncode
-        self.child = None
-        lines = [ln for ln in out.splitlines() if ln.startswith(RESULT_PREFIX)]
-        if status or not lines:
-            tail = "\n".join(out.splitlines()[-20:])
-            raise BenchError(f"child {mode} failed (exit {status}); stdout tail:\n{tail}")
-        result: dict[str, Any] = json.loads(lines[-1][len(RESULT_PREFIX) :])
-        return result
 
     def keep(self, name: str) -> None:
         """Leave this database in place at the end (a successful run only)."""

@@ -319,8 +319,9 @@ class SizeResult:
 class Run:
     """Owns the temp folder, the databases and the running child; cleans all of them up."""
 
-    def __init__(self, admin_dsn: str) -> None:
+    def __init__(self, admin_dsn: str, module: str = "bench.seed") -> None:
         self.admin_dsn = admin_dsn
+        self.module = module  # whose `_child <mode>` entry point runs the children
         self.token = uuid.uuid4().hex[:8]
         self.tmp = Path(tempfile.mkdtemp(prefix=f"xueji_bench_seed_{self.token}_", dir="/tmp"))
         self.databases: list[str] = []
@@ -352,7 +353,7 @@ class Run:
     # children
     def child_run(self, mode: str, params: dict[str, Any]) -> dict[str, Any]:
         env = dict(os.environ, XUEJI_DATA_DIR=str(self.tmp / "data"), PYTHONUNBUFFERED="1")
-        cmd = [sys.executable, "-m", "bench.seed", "_child", mode, json.dumps(params)]
+        cmd = [sys.executable, "-m", self.module, "_child", mode, json.dumps(params)]
         self.child = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
         try:
             out, _ = self.child.communicate()

@@ -15,6 +15,8 @@ from ..base_views import current_locale
 # topic → title; the order is the index's.
 TOPICS: dict[str, Any] = {
     "status-changes": _l("Status changes (学籍异动)"),
+    "student-numbers": _l("Student number check"),
+    "promotion": _l("Annual promotion"),
     "search": _l("Finding students"),
 }
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from flask import request
+
+from ..audit.context import set_audit_reason
 from ..base_views import ScopedModelRestApi, ScopeFilter, current_scope
 from ..domain.messages import RuleError, Violation
 from ..extensions import db
@@ -83,7 +86,12 @@ class StudentApi(ScopedModelRestApi):
 
     def validate_item(self, item: Any, is_new: bool) -> list[Violation]:
         if is_new:
-            return _violations(student_service.prepare_new_student, db.session, item)
+            # 查重 confirmation for a same name/sex/birth-date match: a header, so the
+            # record's schema stays the national form.
+            reason = (request.headers.get("X-Duplicate-Reason") or "").strip() or None
+            if reason:
+                set_audit_reason(db.session, "查重确认 / duplicate check confirmed: " + reason)
+            return _violations(student_service.prepare_new_student, db.session, item, None, reason)
         return _violations(student_service.check_student_update, db.session, item)
 
 

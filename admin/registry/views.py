@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, g, redirect
+from flask import flash, g, redirect, request
 from flask_appbuilder import expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, SelectField
+from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Optional
 
+from ..audit.context import set_audit_reason
 from ..base_views import ScopedModelView, current_locale, current_scope
 from ..domain.messages import RuleError
 from ..extensions import db
@@ -70,6 +71,7 @@ STUDENT_LABELS = {
     "current_grade_code": _l("Grade"),
     "updated_at": _l("Last changed"),
     "updated_by": _l("Changed by"),
+    "duplicate_reason": _l("Why this is not the same person"),
 }
 
 # Which code set renders each coded column.
@@ -422,7 +424,7 @@ class StudentView(ScopedModelView):
         (title, {"fields": fields}) for title, fields in [*FORM_GROUPS, REGISTRY_GROUP]
     ]
     add_fieldsets = [(title, {"fields": fields}) for title, fields in FORM_GROUPS] + [
-        (_l("School"), {"fields": ["current_school"]})
+        (_l("School"), {"fields": ["current_school", "duplicate_reason"]})
     ]
     edit_fieldsets = [
         (title, {"fields": [f for f in fields if f not in KEY_FIELDS]})
@@ -430,7 +432,15 @@ class StudentView(ScopedModelView):
     ]
     label_columns = STUDENT_LABELS
     formatters_columns = code_formatters(list(STUDENT_LABELS))
-    add_form_extra_fields = _form_overrides([f for _, fs in FORM_GROUPS for f in fs])
+    add_form_extra_fields = {
+        **_form_overrides([f for _, fs in FORM_GROUPS for f in fs]),
+        # Only needed when 查重 finds a student with the same name, sex and birth date.
+        "duplicate_reason": StringField(
+            _l("Why this is not the same person"),
+            description=_l("Fill in only when the duplicate check asks for it."),
+            validators=[Optional()],
+        ),
+    }
     edit_form_extra_fields = _form_overrides(
         [f for _, fs in FORM_GROUPS for f in fs if f not in KEY_FIELDS]
     )
@@ -443,9 +453,12 @@ class StudentView(ScopedModelView):
 
     def pre_add(self, item: Any) -> None:
         super().pre_add(item)
+        reason = (request.form.get("duplicate_reason") or "").strip() or None
+        if reason:
+            set_audit_reason(db.session, "查重确认 / duplicate check confirmed: " + reason)
         try:
             with db.session.no_autoflush:
-                student_service.prepare_new_student(db.session, item)
+                student_service.prepare_new_student(db.session, item, duplicate_reason=reason)
         except RuleError as exc:
             raise ValueError(
                 "; ".join(v.message(current_locale()) for v in exc.violations)

@@ -77,6 +77,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, set[str]]] = {
         "Dashboards": R,  # dashboards/: statistics pages (统计分析 › 数据看板)
         "SnapshotRefresh": R,  # dashboards/: rebuild the warehouse snapshot (xueji etl)
         "StatusChange": RW,  # county/province bureau steps, take-over, purge
+        "NumberCheck": RW,  # 学籍号核验: L → G/J for the region
+        "Promotion": RW,  # 升级 of the region's schools
         "Help": R,
     },
     "BureauAnalyst": {"School": R, "SchoolYear": R, "Region": R, "Dashboards": R, "Help": R},
@@ -123,5 +125,5 @@ MENU_LINKS: dict[str, tuple[str, str]] = {"StatusChangeApply": ("StatusChange", 
 
 # Personal-data resources: never granted to statistics-only roles (checked by a test).
 PERSONAL_RESOURCES = frozenset(
-    {"Student", "Guardian", "Enrollment", "AuditLog", "StudentFile", "StatusChange"}
+    {"Student", "Guardian", "Enrollment", "AuditLog", "StudentFile", "StatusChange", "NumberCheck"}
 )

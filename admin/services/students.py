@@ -284,9 +284,11 @@ def add_student(
     study_mode: str = "1",
     student_source: str = "1",
     age_tolerance_years: int = 2,
+    duplicate_reason: str | None = None,
 ) -> Student:
     """Write a new student (L number, ID document, guardians, enrollment) in the caller's
-    transaction, or raise RuleError and write nothing."""
+    transaction after the national duplicate check (查重), or raise RuleError and write
+    nothing."""
     school: School = school_class.school
     catalog = CodeCatalog.load(session, today)
     clean, problems = validate_student_input(
@@ -304,6 +306,15 @@ def add_student(
         field="admission_method",
         allowed=catalog.codes.get("admission_method", set()),
     )
+    if not problems:
+        problems += duplicate_check(
+            session,
+            id_number=clean.get("id_number"),
+            name=clean.get("name"),
+            sex=clean.get("sex"),
+            birth_date=clean.get("birth_date"),
+            duplicate_reason=duplicate_reason,
+        )
     if problems:
         raise RuleError(problems)
     guardian_rows = clean.pop("guardians")
@@ -367,9 +378,15 @@ def _raise_if(problems: list[Violation]) -> None:
         raise RuleError(problems)
 
 
-def prepare_new_student(session: Session, student: Student, today: date | None = None) -> None:
-    """Validate a student created on the admin's student screen and give it its L number,
-    number history and ID-document history (flushed with the student)."""
+def prepare_new_student(
+    session: Session,
+    student: Student,
+    today: date | None = None,
+    duplicate_reason: str | None = None,
+) -> None:
+    """Validate a student created on the admin's student screen, run the national duplicate
+    check (查重), and give it its L number, number history and ID-document history (flushed
+    with the student)."""
     today = today or date.today()
     catalog = CodeCatalog.load(session, today)
     clean, problems = validate_student_input(
@@ -377,6 +394,15 @@ def prepare_new_student(session: Session, student: Student, today: date | None =
     )
     if student.current_school is None:
         problems.append(Violation("required", "school", {}))
+    if not problems:
+        problems += duplicate_check(
+            session,
+            id_number=clean.get("id_number"),
+            name=clean.get("name"),
+            sex=clean.get("sex"),
+            birth_date=clean.get("birth_date"),
+            duplicate_reason=duplicate_reason,
+        )
     _raise_if(problems)
     clean.pop("guardians")
     for name, value in clean.items():
@@ -471,3 +497,69 @@ def confirm_contact_details(session: Session, students: Sequence[Student], actor
         student.contact_confirmed_at = now
         student.updated_by = actor
     return len(students)
+
+
+# --- 查重: the national duplicate check at registration ----------------------------------------
+
+
+def duplicate_check(
+    session: Session,
+    *,
+    id_number: str | None,
+    name: str | None,
+    sex: str | None,
+    birth_date: date | None,
+    duplicate_reason: str | None = None,
+    exclude_id: int | None = None,
+) -> list[Violation]:
+    """全国查重 (DOMAIN §1.3): the same normalised ID number anywhere in the country refuses
+    the registration and names the school that holds it (the name masked); the same name, sex
+    and birth date only warns, and passes once the clerk confirms with a reason (the reason is
+    audited by the caller)."""
+    from ..security.masking import mask_value
+
+    problems: list[Violation] = []
+    if id_number:
+        normalized = normalize_id_number(id_number)
+        query = select(Student).where(Student.id_number == normalized)
+        if exclude_id is not None:
+            query = query.where(Student.id != exclude_id)
+        holder = session.scalars(query.limit(1)).first()
+        if holder is not None:
+            school = session.get(School, holder.current_school_id)
+            problems.append(
+                Violation(
+                    "registration.duplicate_id",
+                    "id_number",
+                    {
+                        "school": school.name if school else "—",
+                        "name": mask_value("name", holder.name),
+                        "student_number": holder.student_number,
+                    },
+                )
+            )
+            return problems
+    if name and sex and birth_date and not (duplicate_reason or "").strip():
+        query = select(Student).where(
+            Student.name == name.strip(), Student.sex == sex, Student.birth_date == birth_date
+        )
+        if exclude_id is not None:
+            query = query.where(Student.id != exclude_id)
+        twins = session.scalars(query.limit(5)).all()
+        if twins:
+            schools = sorted(
+                {
+                    s.name
+                    for s in session.scalars(
+                        select(School).where(School.id.in_([t.current_school_id for t in twins]))
+                    )
+                }
+            )
+            problems.append(
+                Violation(
+                    "registration.possible_duplicate",
+                    "name",
+                    {"count": len(twins), "schools": "、".join(schools)},
+                )
+            )
+    return problems

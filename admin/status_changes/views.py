@@ -106,6 +106,7 @@ LABELS = {
     "created_at": _l("Filed"),
     "created_by_username": _l("Filed by"),
     "effective_date": _l("Date of the change"),
+    "remarks": _l("Remarks"),
 }
 
 
@@ -116,7 +117,7 @@ class StatusChangeView(ScopedModelView):
     class_permission_name = "StatusChange"
     route_base = "/statuschange"
     list_title = _l("Status changes")
-    show_title = _l("Status change request")
+    show_title = add_title = edit_title = _l("Status change request")
     list_columns = [
         "id",
         "student",

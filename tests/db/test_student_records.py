@@ -176,5 +176,36 @@ def test_duplicate_id_refused_and_nothing_written(initialized_app):
         with pytest.raises(RuleError) as info:
             _add(klass, good_form(name="马小夏"))
         db.session.rollback()
-        assert info.value.violations[0].code == "id_number.duplicate"
+        # 查重 names the school that holds the ID, with the holder's name masked.
+        (violation,) = info.value.violations
+        assert violation.code == "registration.duplicate_id"
+        message = violation.message("zh_CN")
+        assert klass.school.name in message and "*" in message
         assert counts(db.session) == before
+
+
+def test_same_name_sex_and_birth_date_needs_a_confirmed_reason(initialized_app):
+    with initialized_app.app_context():
+        klass = _world(db.session)
+        first = _add(klass, good_form())
+        db.session.commit()
+        twin = good_form(id_doc_type="Z", id_number="")
+        before = counts(db.session)
+        with pytest.raises(RuleError) as info:
+            _add(klass, twin)
+        db.session.rollback()
+        assert [v.code for v in info.value.violations] == ["registration.possible_duplicate"]
+        assert klass.school.name in info.value.violations[0].message("zh_CN")
+        assert counts(db.session) == before
+        second = add_student(
+            db.session,
+            twin,
+            good_guardians(),
+            school_class=klass,
+            entry_date=date(2026, 9, 1),
+            admission_method="11",
+            today=TODAY,
+            duplicate_reason="同名同生日的另一名学生，家长已核实",
+        )
+        db.session.commit()
+        assert second.id != first.id

@@ -137,3 +137,37 @@ def test_cli_reports_and_refuses_bad_options(lc, tmp_path):
         )
     first = int(dry.stdout.split("checked ")[1].split(" ")[0])
     assert left < first
+
+
+def test_bureau_screen_previews_then_issues_for_its_region_only(lc):
+    from tests.lifecycle.test_screens import _client
+
+    with lc.app.app_context():
+        county = lc.app.appbuilder.sm.find_user(username="county_s")
+        from admin.models import UserScope
+
+        prefix = db.session.get(UserScope, county.id).region_prefix
+        in_region = lambda: db.session.scalar(  # noqa: E731
+            select(func.count())
+            .select_from(Student)
+            .where(Student.student_number_kind == "L", Student.student_number.like(f"L{prefix}%"))
+        )
+        elsewhere = lambda: db.session.scalar(  # noqa: E731
+            select(func.count())
+            .select_from(Student)
+            .where(
+                Student.student_number_kind == "L", Student.student_number.notlike(f"L{prefix}%")
+            )
+        )
+        before_in, before_out = in_region(), elsewhere()
+    officer = _client(lc, "county_s")
+    preview = officer.get("/numbers/").get_data(as_text=True)
+    assert "number-check-confirm" in preview
+    with lc.app.app_context():
+        assert (in_region(), elsewhere()) == (before_in, before_out)
+    done = officer.post("/numbers/confirm").get_data(as_text=True)
+    assert "number-check-summary" in done
+    with lc.app.app_context():
+        assert in_region() < before_in and elsewhere() == before_out
+    registrar = _client(lc, "reg_s")
+    assert registrar.get("/numbers/").status_code in (302, 403)

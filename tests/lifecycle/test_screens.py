@@ -248,4 +248,13 @@ def test_help_pages_in_both_languages(lc):
     en = client.get("/help/status-changes?_l_=en").get_data(as_text=True)
     assert "current handling unit" in en
     assert client.get("/help/nothing-here").status_code == 404
+    from admin.help.views import TOPICS
+
+    index = client.get("/help/").get_data(as_text=True)
+    for topic in TOPICS:
+        assert f"/help/{topic}" in index
+        zh_page = client.get(f"/help/{topic}").get_data(as_text=True)
+        en_page = client.get(f"/help/{topic}?_l_=en").get_data(as_text=True)
+        assert 'class="help-page"' in zh_page and 'class="help-page"' in en_page, topic
+        assert zh_page != en_page
     assert "/help/status-changes" in client.get("/statuschange/apply").get_data(as_text=True)

@@ -25,6 +25,10 @@ POLICY: dict[str, dict[str, set[str]] | str] = {
         "Region": {R},
         "AuditLog": {R},
         "StudentFile": {R},
+        # bureau steps of 学籍异动, 学籍号核验 and 升级 for the region
+        "StatusChange": {R, W},
+        "NumberCheck": {R, W},
+        "Promotion": {R, W},
     },
     "analyst": {"School": {R}, "SchoolYear": {R}, "Region": {R}},
     "leader_view": {"School": {R}, "SchoolYear": {R}, "Region": {R}},
@@ -37,6 +41,7 @@ POLICY: dict[str, dict[str, set[str]] | str] = {
         "SchoolYear": {R},
         "Region": {R},
         "StudentFile": {R, W},
+        "StatusChange": {R, W},  # files requests
     },
     "principal": {
         "Student": {R},
@@ -48,6 +53,7 @@ POLICY: dict[str, dict[str, set[str]] | str] = {
         "Region": {R},
         "AuditLog": {R},
         "StudentFile": {R},
+        "StatusChange": {R, W},  # the school's review step
     },
     "teacher": {
         "Student": {R},
@@ -83,16 +89,25 @@ def mvc_requests(view) -> list[tuple[str, str, str]]:
 def api_requests(api) -> list[tuple[str, str, str]]:
     base = f"/api/v1/{api.resource_name}"
     perms = set(api.base_permissions or [])
+    routes = api.include_route_methods  # None = every FAB route
     requests = [
-        ("GET", f"{base}/", R),
-        ("GET", f"{base}/{MISSING_PK}", R),
-        ("GET", f"{base}/_info", R),
+        ("get_list", "GET", f"{base}/", R),
+        ("get", "GET", f"{base}/{MISSING_PK}", R),
+        ("info", "GET", f"{base}/_info", R),
+        # custom write endpoints (学籍异动)
+        ("apply", "POST", f"{base}/apply", W),
+        ("act", "POST", f"{base}/{MISSING_PK}/act", W),
     ]
     if not perms or "can_write" in perms:
-        requests += [("POST", f"{base}/", W), ("PUT", f"{base}/{MISSING_PK}", W)]
+        requests += [("post", "POST", f"{base}/", W), ("put", "PUT", f"{base}/{MISSING_PK}", W)]
     if not perms or "can_delete" in perms:
-        requests += [("DELETE", f"{base}/{MISSING_PK}", D)]
-    return requests
+        requests += [("delete", "DELETE", f"{base}/{MISSING_PK}", D)]
+    custom = {"apply", "act"}
+    return [
+        (method, url, action)
+        for name, method, url, action in requests
+        if (routes is None and name not in custom) or (routes is not None and name in routes)
+    ]
 
 
 def registered(world):
