@@ -385,13 +385,13 @@ def promote_command(from_year: str, to_year: str, region: str, dry_run: bool) ->
         except RuleError as exc:
             db.session.rollback()
             fail("; ".join(v.message(EN) for v in exc.violations))
-    totals = report.totals
-    click.echo(
-        f"{report.from_year} → {report.to_year}: {len(report.schools)} schools, "
-        f"{totals['promote']} to move up, {totals['graduating']} in graduating grades, "
-        f"{totals['held']} not 在校 (kept in their grade), {totals['done']} already moved"
-    )
     if dry_run:
+        totals = report.totals
+        click.echo(
+            f"{report.from_year} → {report.to_year}: {len(report.schools)} schools, "
+            f"{totals['promote']} to move up, {totals['graduating']} in graduating grades, "
+            f"{totals['held']} not 在校 (kept in their grade), {totals['done']} already moved"
+        )
         for school in report.schools:
             click.echo(
                 f"  {school.code} {school.name}: {school.promote} up, "

@@ -99,4 +99,5 @@ class PromotionView(BaseView):
             ),
             "success",
         )
-        return self._page(from_year, to_year, report, [], done=True)
+        after = preview(db.session, current_scope(), from_year, to_year)
+        return self._page(from_year, to_year, after, [], done=True)

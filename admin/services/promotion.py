@@ -198,9 +198,8 @@ def promote(
     schools = _in_scope_schools(scope)
     if school_ids is not None:
         schools = schools.where(School.id.in_(list(school_ids)))
-    report = preview(session, scope, from_code, to_code)
-    if school_ids is not None:
-        report.schools = [s for s in report.schools if s.school_id in set(school_ids)]
+    # (No preview here: the counts per school are the screen's and the CLI's --dry-run.)
+    report = PromotionReport(source.code, target.code)
 
     # 1. The classes of the target year: same school and number, one grade up.
     old = aliased(SchoolClass)
@@ -244,61 +243,69 @@ def promote(
         session.execute(insert(SchoolClass), new_classes)
     report.classes_created = len(new_classes)
 
-    # 2. New enrollments, set-based (skips anyone already in the target year).
-    e = aliased(Enrollment)
+    # 2.–4. Three set-based statements over the same eligibility join (the source year's
+    # active enrollments of students 在校 at that school, in a grade that moves up, with the
+    # class one grade up in the target year).  They read only rows that existed before this
+    # run, so the planner's statistics hold; each skips what is done already, so a re-run or
+    # a resumed run changes nothing more.
     oc = aliased(SchoolClass)
     nc = aliased(SchoolClass)
     next_grade = cast(cast(oc.grade_code, Integer) + 1, String(2))
     now = utcnow()
-    chosen = (
-        select(
-            e.student_id,
-            e.school_id,
-            literal(target.id),
-            nc.id,
-            nc.grade_code,
-            e.seat_number,
-            e.stage_entry_ym,
-            e.entry_date,
-            e.admission_method,
-            e.study_mode,
-            e.student_source,
-            literal(True),
-            literal(now),
-            literal(username),
-            literal(1),
-        )
-        .select_from(e)
-        .join(Student, Student.id == e.student_id)
-        .join(School, School.id == e.school_id)
-        .join(oc, oc.id == e.class_id)
-        .join(
-            nc,
-            and_(
-                nc.school_id == oc.school_id,
-                nc.school_year_id == target.id,
-                nc.number == oc.number,
-                nc.grade_code == next_grade,
-            ),
-        )
-        .where(
+
+    def eligible(e: Any) -> list[Any]:
+        conditions = [
             e.school_year_id == source.id,
             e.is_active.is_(True),
-            e.school_id.in_(schools),
+            Student.id == e.student_id,
             Student.current_status == ENROLLED,
             Student.current_school_id == e.school_id,
+            School.id == e.school_id,
+            oc.id == e.class_id,
             _promotable(oc.grade_code, School.primary_years),
-            not_(
-                exists().where(
-                    Enrollment.student_id == e.student_id,
-                    Enrollment.school_year_id == target.id,
-                )
-            ),
+            nc.school_id == oc.school_id,
+            nc.school_year_id == target.id,
+            nc.number == oc.number,
+            nc.grade_code == next_grade,
+        ]
+        if not scope.is_national or school_ids is not None:
+            conditions.append(e.school_id.in_(schools))
+        return conditions
+
+    def not_moved(e: Any) -> Any:
+        moved = aliased(Enrollment)
+        return not_(
+            exists().where(moved.student_id == e.student_id, moved.school_year_id == target.id)
         )
+
+    # 2. The year left behind is closed (before the new rows exist: not_moved still holds).
+    session.execute(
+        update(Enrollment)
+        .where(*eligible(Enrollment), Enrollment.ended_on.is_(None), not_moved(Enrollment))
+        .values(ended_on=source.end_date)
+        .execution_options(synchronize_session=False)
     )
+    # 3. The target year's enrollments.
+    e = aliased(Enrollment)
+    chosen = select(
+        e.student_id,
+        e.school_id,
+        literal(target.id),
+        nc.id,
+        nc.grade_code,
+        e.seat_number,
+        e.stage_entry_ym,
+        e.entry_date,
+        e.admission_method,
+        e.study_mode,
+        e.student_source,
+        literal(True),
+        literal(now),
+        literal(username),
+        literal(1),
+    ).where(*eligible(e), not_moved(e))
     inserted = session.execute(
-        insert(Enrollment.__table__)
-        .from_select(
+        insert(Enrollment.__table__).from_select(
             [
                 "student_id",
                 "school_id",
@@ -317,54 +324,19 @@ def promote(
                 "version",
             ],
             chosen,
-        )
-        .returning(Enrollment.__table__.c.id)
+        ),
+        # psycopg's rowcount of an INSERT … SELECT only reaches us when asked for.
+        execution_options={"preserve_rowcount": True},
     )
-    # (psycopg reports no rowcount for INSERT … SELECT through SQLAlchemy: count the keys.)
-    report.promoted = sum(1 for _ in inserted)
-
-    # 3. The year left behind is closed; the student follows the target-year enrollment
-    # (both only where not done yet, so a re-run or a resumed run changes nothing more).
-    in_target = select(Enrollment.student_id).where(
-        Enrollment.school_year_id == target.id,
-        Enrollment.is_active.is_(True),
-        Enrollment.school_id.in_(schools),
-    )
-    session.execute(
-        update(Enrollment)
-        .where(
-            Enrollment.school_year_id == source.id,
-            Enrollment.ended_on.is_(None),
-            Enrollment.student_id.in_(in_target),
-        )
-        .values(ended_on=source.end_date)
-        .execution_options(synchronize_session=False)
-    )
-    new = aliased(Enrollment)
-    new_class = (
-        select(new.class_id)
-        .where(
-            new.student_id == Student.id, new.school_year_id == target.id, new.is_active.is_(True)
-        )
-        .scalar_subquery()
-    )
-    new_grade = (
-        select(new.grade_code)
-        .where(
-            new.student_id == Student.id, new.school_year_id == target.id, new.is_active.is_(True)
-        )
-        .scalar_subquery()
-    )
+    report.promoted = int(inserted.rowcount)
+    # 4. The student follows: the class one grade up (only while still in the old class).
+    e = aliased(Enrollment)
     session.execute(
         update(Student)
-        .where(
-            Student.id.in_(in_target),
-            Student.current_status == ENROLLED,
-            or_(Student.current_class_id.is_(None), Student.current_class_id != new_class),
-        )
+        .where(*eligible(e), Student.current_class_id == e.class_id)
         .values(
-            current_class_id=new_class,
-            current_grade_code=new_grade,
+            current_class_id=nc.id,
+            current_grade_code=nc.grade_code,
             version=Student.version + 1,
             updated_at=now,
             updated_by=username,

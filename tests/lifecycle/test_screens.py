@@ -258,3 +258,59 @@ def test_help_pages_in_both_languages(lc):
         assert 'class="help-page"' in zh_page and 'class="help-page"' in en_page, topic
         assert zh_page != en_page
     assert "/help/status-changes" in client.get("/statuschange/apply").get_data(as_text=True)
+
+
+def test_registration_screen_and_api_refuse_a_registered_id_naming_the_school(lc):
+    """查重 on the admin's registration screen and on POST /api/v1/student/."""
+    from admin.models import School
+
+    c = lc.cast
+    with lc.app.app_context():
+        holder = db.session.get(Student, c.student)
+        holder_id, school_name = holder.id_number, db.session.get(School, c.sending).name
+        before = db.session.scalar(select(func.count()).select_from(Student))
+    registrar = _client(lc, "reg_r")
+    with lc.app.app_context():
+        receiving = db.session.get(School, c.receiving)
+        form = {
+            "name": "王小明",
+            "sex": holder.sex,
+            "birth_date": holder.birth_date.isoformat(),
+            "birthplace_code": "110101",
+            "native_place_code": "110101",
+            "ethnicity": "01",
+            "nationality": "CHN",
+            "id_doc_type": "1",
+            "id_number": holder_id,
+            "overseas_chinese": "00",
+            "health": "10",
+            "hukou_region_code": "110101",
+            "hukou_type": "2",
+            "current_address": "北京市东城区测试路1号",
+            "mailing_address": "北京市东城区测试路1号",
+            "home_address": "北京市东城区测试路1号",
+            "phone": "13912345678",
+            "postal_code": "100010",
+            "current_school": receiving.code,
+        }
+    page = registrar.post("/studentview/add", data=form, follow_redirects=True).get_data(
+        as_text=True
+    )
+    assert school_name in page and "一人一籍" in page
+    client = lc.app.test_client()
+    token = client.post(
+        "/api/v1/security/login",
+        json={"username": "reg_r", "password": PASSWORD, "provider": "db", "refresh": False},
+    ).json["access_token"]
+    payload = {k: v for k, v in form.items() if k != "current_school"}
+    payload["current_school"] = c.receiving
+    response = client.post(
+        "/api/v1/student/?_l_=en",
+        json=payload,
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 422, response.json
+    assert response.json["errors"][0]["code"] == "registration.duplicate_id"
+    assert school_name in response.json["message"][0]
+    with lc.app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Student)) == before
