@@ -11,6 +11,7 @@ from .codes.views import CodeItemView
 from .geo.views import RegionApi, RegionView
 from .help.views import HelpView
 from .registry.api import EnrollmentApi, GuardianApi, StudentApi
+from .registry.graduation import GraduationView
 from .registry.numbers import NumberCheckView
 from .registry.promotion import PromotionView
 from .registry.views import EnrollmentView, GuardianView, StudentView
@@ -51,6 +52,13 @@ def register_views(appbuilder: AppBuilder) -> None:
         "NumberCheck",
         label=_l("Student number check"),
         icon="fa-check-square-o",
+        category=REGISTRY,
+    )
+    add(
+        GraduationView,
+        "Graduation",
+        label=_l("Graduation"),
+        icon="fa-graduation-cap",
         category=REGISTRY,
     )
     add(

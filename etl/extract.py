@@ -209,7 +209,7 @@ SOURCE_TABLES: tuple[SourceTable, ...] = (
         _c(
             "id:INTEGER student_id:INTEGER school_id:INTEGER school_year_id:INTEGER "
             "stage:VARCHAR outcome:VARCHAR destination:VARCHAR graduated_on:DATE "
-            "diploma_issued:BOOLEAN diploma_revoked:BOOLEAN"
+            "state:VARCHAR diploma_issued:BOOLEAN diploma_revoked:BOOLEAN"
         ),
         required=False,
     ),
@@ -264,7 +264,7 @@ RECONCILE_COUNTS: dict[str, tuple[str, str]] = {
     "fact_attendance": ("attendance", "SELECT COUNT(*) FROM attendance"),
     "fact_score": ("score", "SELECT COUNT(*) FROM score"),
     "fact_evaluation": ("evaluation", "SELECT COUNT(*) FROM evaluation"),
-    "fact_graduation": ("graduation", "SELECT COUNT(*) FROM graduation"),
+    "fact_graduation": ("graduation", "SELECT COUNT(*) FROM graduation WHERE state = 'approved'"),
 }
 
 # An independent aggregate of the source: active enrollments per school year, county of the

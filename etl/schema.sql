@@ -219,7 +219,7 @@ CREATE TABLE fact_status_change_step (
     region_code       VARCHAR,           -- 6-digit GB/T 2260 code of the handling bureau (county, prefecture or province)
     county_code       VARCHAR,           -- [fk dim_region.county_code] county for scoping: the handling school's county, the bureau's code when it is a county, else the request's county
     province_code     VARCHAR,           -- 2-digit province of county_code (of region_code when there is no county)
-    state             VARCHAR NOT NULL,  -- [code step_state] waiting / pending / approved / rejected / skipped / escalated
+    state             VARCHAR NOT NULL,  -- [code step_state] waiting / pending / escalated / approved / rejected / cancelled
     decision          VARCHAR,           -- decision word recorded by the workflow (no free text)
     due_date          DATE,              -- [fk dim_date.date] deadline (10 working days in DOMAIN §4.5)
     acted_date        DATE,              -- [fk dim_date.date] day the step was decided; NULL while waiting

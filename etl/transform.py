@@ -68,7 +68,7 @@ ETL_CODE_SETS: tuple[tuple[str, str, str, tuple[tuple[str, str, str], ...]], ...
             ("pending", "待审核", "Pending"),
             ("approved", "已通过", "Approved"),
             ("rejected", "已驳回", "Rejected"),
-            ("skipped", "已跳过", "Skipped"),
+            ("cancelled", "已撤销", "Cancelled"),
             ("escalated", "已强制干预", "Escalated"),
         ),
     ),
@@ -382,6 +382,7 @@ SELECT sm.student_key AS student_key, g.school_id AS school_key,
 FROM stg.graduation g
 LEFT JOIN stg.student_map sm ON sm.id = g.student_id
 LEFT JOIN stg.school sc ON sc.id = g.school_id
+WHERE g.state = 'approved'  -- pending (senior high, awaiting the bureau) and rejected are not
 """,
     "agg_enrollment": """
 SELECT f.school_year_key, f.county_code, f.province_code, f.school_key, f.stage, f.grade_code,

@@ -43,6 +43,7 @@ AUDITED_TABLES = frozenset(
         "term",
         "status_change_request",
         "status_change_step",
+        "graduation",
         "student_file",
         "code_item",
         "region",
@@ -64,6 +65,7 @@ STUDENT_ROWS = frozenset(
         "student_file",
         "parent_link",
         "status_change_request",
+        "graduation",
     }
 )
 _BEFORE, _AFTER, _OLD = "xueji_audit_before", "xueji_audit_after", "xueji_audit_old"

@@ -8,6 +8,7 @@ from .audit import AuditLog
 from .codes import CodeItem, CodeSet
 from .files import StudentFile
 from .geo import Region
+from .graduation import Graduation
 from .schools import School, SchoolClass, SchoolYear, Term
 from .security import ParentLink, PasswordResetToken, UserScope
 from .status import StatusChangeRequest, StatusChangeStep
@@ -27,6 +28,7 @@ __all__ = [
     "CodeItem",
     "CodeSet",
     "Enrollment",
+    "Graduation",
     "Guardian",
     "JNumberSequence",
     "Model",

@@ -79,6 +79,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, set[str]]] = {
         "StatusChange": RW,  # county/province bureau steps, take-over, purge
         "NumberCheck": RW,  # 学籍号核验: L → G/J for the region
         "Promotion": RW,  # 升级 of the region's schools
+        "Graduation": RW,  # approves senior-high graduation
         "Help": R,
     },
     "BureauAnalyst": {"School": R, "SchoolYear": R, "Region": R, "Dashboards": R, "Help": R},
@@ -93,6 +94,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, set[str]]] = {
         "Region": R,
         "StudentFile": RW,
         "StatusChange": RW,  # files requests (a transfer: the receiving school)
+        "Graduation": RW,  # files the school's graduations
         "Help": R,
     },
     "SchoolLeader": {
@@ -125,5 +127,14 @@ MENU_LINKS: dict[str, tuple[str, str]] = {"StatusChangeApply": ("StatusChange", 
 
 # Personal-data resources: never granted to statistics-only roles (checked by a test).
 PERSONAL_RESOURCES = frozenset(
-    {"Student", "Guardian", "Enrollment", "AuditLog", "StudentFile", "StatusChange", "NumberCheck"}
+    {
+        "Student",
+        "Guardian",
+        "Enrollment",
+        "AuditLog",
+        "StudentFile",
+        "StatusChange",
+        "NumberCheck",
+        "Graduation",
+    }
 )

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from ..models import (
     AuditLog,
     Enrollment,
+    Graduation,
     Guardian,
     ParentLink,
     School,
@@ -152,7 +153,14 @@ def criterion_for(model: type, scope: Scope) -> ColumnElement[bool]:
         return _school_column_criterion(SchoolClass.school_id, scope)
     if model is Student:
         return student_criterion(scope)
-    if model in (Guardian, Enrollment, StudentIdDocument, StudentNumberHistory, StudentFile):
+    if model in (
+        Guardian,
+        Enrollment,
+        StudentIdDocument,
+        StudentNumberHistory,
+        StudentFile,
+        Graduation,
+    ):
         students = visible_student_ids(scope)
         if not scope.personal:
             return false()

@@ -52,9 +52,10 @@ def test_parquet_partitions_read_back_with_the_same_counts(built):
 
 def test_future_facts_are_skipped_then_filled(built, sqlite_copy, tmp_path):
     manifest = built["manifest"]
-    for fact in ("fact_attendance", "fact_score", "fact_evaluation", "fact_graduation"):
+    for fact in ("fact_attendance", "fact_score", "fact_evaluation"):
         assert manifest.rows[fact] == 0
         assert "absent" in manifest.skipped[fact]
+    assert manifest.rows["fact_graduation"] == 0  # the table exists (lifecycle), still empty
 
     path = sqlite_copy.split("///", 1)[1]
     with sqlite3.connect(path) as db:
@@ -70,14 +71,11 @@ def test_future_facts_are_skipped_then_filled(built, sqlite_copy, tmp_path):
             CREATE TABLE evaluation (id INTEGER PRIMARY KEY, student_id INTEGER, school_id INTEGER,
                 school_year_id INTEGER, term_id INTEGER, dimension VARCHAR(16), level VARCHAR(2),
                 comment TEXT);
-            CREATE TABLE graduation (id INTEGER PRIMARY KEY, student_id INTEGER, school_id INTEGER,
-                school_year_id INTEGER, stage VARCHAR(8), outcome VARCHAR(2),
-                destination VARCHAR(4), graduated_on DATE, diploma_issued BOOLEAN,
-                diploma_revoked BOOLEAN, diploma_number VARCHAR(40));
             """
         )
         enrolled = db.execute(
             "SELECT e.student_id, e.class_id, e.school_id, e.school_year_id FROM enrollment e "
+            "WHERE e.school_year_id = (SELECT MAX(school_year_id) FROM enrollment) "
             "ORDER BY e.id LIMIT 200"
         ).fetchall()
         term = db.execute("SELECT id FROM term ORDER BY id LIMIT 1").fetchone()[0]
@@ -102,10 +100,20 @@ def test_future_facts_are_skipped_then_filled(built, sqlite_copy, tmp_path):
                 (i, student, school, year),
             )
             db.execute(
-                "INSERT INTO graduation VALUES (?, ?, ?, ?, 'primary', ?, NULL, '2026-07-01', 1, 0, "
-                "'NO-2026-00001')",
-                (i, student, school, year, outcome),
+                "INSERT INTO graduation (id, student_id, school_id, school_year_id, stage, "
+                "grade_code, outcome, graduated_on, state, filed_at, diploma_number, "
+                "diploma_issued, diploma_revoked) VALUES (?, ?, ?, ?, 'primary', '16', ?, "
+                "'2026-07-01', 'approved', '2026-07-01 10:00:00', ?, 1, 0)",
+                (i, student, school, year, outcome, f"NO-2026-{i:05d}"),
             )
+        # A senior-high filing still awaiting the bureau is not a graduation yet.
+        db.execute(
+            "INSERT INTO graduation (id, student_id, school_id, school_year_id, stage, grade_code, "
+            "outcome, graduated_on, state, filed_at, diploma_issued, diploma_revoked) "
+            "VALUES (9999, ?, ?, ?, 'senior', '33', ?, '2026-07-01', 'pending', "
+            "'2026-07-01 10:00:00', 0, 0)",
+            (enrolled[-1][0], enrolled[-1][2], enrolled[-1][3], outcome),
+        )
     warehouse = tmp_path / "wh"
     first = run_etl(sqlite_copy, warehouse)
     for fact in ("fact_attendance", "fact_score", "fact_evaluation", "fact_graduation"):

@@ -29,6 +29,7 @@ POLICY: dict[str, dict[str, set[str]] | str] = {
         "StatusChange": {R, W},
         "NumberCheck": {R, W},
         "Promotion": {R, W},
+        "Graduation": {R, W},
     },
     "analyst": {"School": {R}, "SchoolYear": {R}, "Region": {R}},
     "leader_view": {"School": {R}, "SchoolYear": {R}, "Region": {R}},
@@ -42,6 +43,7 @@ POLICY: dict[str, dict[str, set[str]] | str] = {
         "Region": {R},
         "StudentFile": {R, W},
         "StatusChange": {R, W},  # files requests
+        "Graduation": {R, W},
     },
     "principal": {
         "Student": {R},
