@@ -61,6 +61,13 @@ def register_views(appbuilder: AppBuilder) -> None:
         icon="fa-graduation-cap",
         category=REGISTRY,
     )
+    appbuilder.add_link(
+        "GraduationPending",
+        href="/graduation/pending",
+        label=_l("Graduations awaiting approval"),
+        icon="fa-check",
+        category=REGISTRY,
+    )
     add(
         PromotionView,
         "Promotion",

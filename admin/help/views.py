@@ -17,6 +17,7 @@ TOPICS: dict[str, Any] = {
     "status-changes": _l("Status changes (学籍异动)"),
     "student-numbers": _l("Student number check"),
     "promotion": _l("Annual promotion"),
+    "graduation": _l("Graduation"),
     "search": _l("Finding students"),
 }
 

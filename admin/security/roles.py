@@ -123,7 +123,10 @@ ROLE_PERMISSIONS: dict[str, dict[str, set[str]]] = {
 }
 
 # Menu links (AppBuilder.add_link) → the (resource, action) they need.
-MENU_LINKS: dict[str, tuple[str, str]] = {"StatusChangeApply": ("StatusChange", "write")}
+MENU_LINKS: dict[str, tuple[str, str]] = {
+    "StatusChangeApply": ("StatusChange", "write"),
+    "GraduationPending": ("Graduation", "write"),
+}
 
 # Personal-data resources: never granted to statistics-only roles (checked by a test).
 PERSONAL_RESOURCES = frozenset(
