@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 
-from .domain.messages import RuleError, Violation
+from .domain.messages import Violation
 from .extensions import db
 from .lookups import lookup_field_for
 from .security.roles import METHOD_PERMISSIONS
@@ -361,11 +361,6 @@ def integrity_violation(exc: Exception) -> Violation:
     if "uq_enrollment_active" in text or "enrollment" in text:
         return Violation("enrollment.duplicate", "school_year", {})
     return Violation("database.constraint", "record", {})
-
-
-def rule_error_flash(exc: RuleError) -> None:
-    for violation in exc.violations:
-        flash(violation.message(current_locale()), "danger")
 
 
 __all__ = [

@@ -181,10 +181,7 @@ def test_store_refuses_a_data_folder_under_static(tmp_path) -> None:
 
 def test_download_after_a_real_form_login(files_app, stored) -> None:
     """The same route for a user signed in through the login form (captcha included)."""
-    conftest = pytest.importorskip("tests.conftest")
-    login_via_form = getattr(conftest, "login_via_form", None)
-    if login_via_form is None:
-        pytest.skip("tests.conftest has no login_via_form helper yet")
+    from tests.conftest import login_via_form
     from tests.uploads.conftest import PASSWORD
 
     client = files_app.test_client()
