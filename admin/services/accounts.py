@@ -99,9 +99,11 @@ def ensure_demo_accounts() -> list[tuple[str, str, str, str]]:
     if school is None:
         _create_missing(sm, rows)
         return rows
-    county, prefecture = school.region_code, school.region_code[:4]
+    # The officer is the school's county bureau: a handling unit of every status change the
+    # demo school files (registrar → principal → officer).
+    county = school.region_code
     rows += [
-        ("BureauOfficer", "officer", DEMO_PASSWORD, f"region {prefecture}"),
+        ("BureauOfficer", "officer", DEMO_PASSWORD, f"region {county} (county bureau)"),
         ("BureauAnalyst", "analyst", DEMO_PASSWORD, "region 64"),
         ("Leadership", "leader", DEMO_PASSWORD, "national"),
         ("SchoolRegistrar", "registrar", DEMO_PASSWORD, f"school {school.code} {school.name}"),
@@ -110,13 +112,12 @@ def ensure_demo_accounts() -> list[tuple[str, str, str, str]]:
         ("Parent", "parent", DEMO_PASSWORD, "one child"),
     ]
     scopes = {
-        "officer": {"region": prefecture},
+        "officer": {"region": county},
         "analyst": {"region": "64"},
         "registrar": {"school": school.code},
         "principal": {"school": school.code},
         "teacher": {"school": school.code},
     }
-    del county
     _create_missing(sm, rows, scopes)
     teacher = sm.find_user(username="teacher")
     parent = sm.find_user(username="parent")
