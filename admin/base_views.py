@@ -4,6 +4,7 @@ REST verbs), scope checks on create and move, and optimistic locking."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import abort, flash, g, redirect, request
@@ -30,6 +31,15 @@ def current_scope() -> Scope:
         cached = scope_for_user(db.session, getattr(g, "user", None))
         g._xueji_scope = cached
     return cached
+
+
+def business_date() -> date:
+    """Today, or XUEJI_TODAY when a demo or a test fixes the business date (deadlines,
+    freezes, graduation and promotion dates)."""
+    from flask import current_app
+
+    fixed = current_app.config.get("XUEJI_TODAY")
+    return date.fromisoformat(fixed) if fixed else date.today()
 
 
 def current_locale() -> str:

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ..base_views import current_locale, current_scope
+from ..base_views import business_date, current_locale, current_scope
 from ..domain.messages import RuleError
 from ..extensions import db
 from ..models import Graduation, School
@@ -21,7 +21,6 @@ from ..security.scope import school_in_scope
 from ..services import graduation as service
 from ..services.codes import code_choices
 from ..services.status_changes import current_school_year
-from ..status_changes.views import business_date
 
 
 class GraduationView(BaseView):

@@ -12,10 +12,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..audit.context import set_audit_reason
-from ..base_views import current_scope
+from ..base_views import business_date, current_scope
 from ..extensions import db
 from ..services.number_check import REASON, check_numbers
-from ..status_changes.views import business_date
 
 PROBLEMS = {
     "invalid_id": _l("ID number fails its check (mistyped or invented)"),

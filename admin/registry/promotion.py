@@ -12,12 +12,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ..base_views import current_locale, current_scope
+from ..base_views import business_date, current_locale, current_scope
 from ..domain.messages import RuleError
 from ..extensions import db
 from ..models import SchoolYear
 from ..services.promotion import preview, promote
-from ..status_changes.views import business_date
 
 
 class PromotionView(BaseView):

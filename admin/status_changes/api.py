@@ -18,14 +18,14 @@ from typing import Any
 from flask import g, request
 from flask_appbuilder.api import expose, protect, safe
 
-from ..base_views import ScopedModelRestApi, current_scope
+from ..base_views import ScopedModelRestApi, business_date, current_scope
 from ..domain import workflow as wf
 from ..domain.messages import RuleError, Violation
 from ..extensions import db
 from ..lookups import RegistryInterface
 from ..models import StatusChangeRequest
 from ..services import status_changes as service
-from .views import business_date, settings
+from .views import settings
 
 LIST_COLUMNS = [
     "id",

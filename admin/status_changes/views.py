@@ -26,7 +26,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ..base_views import ScopedModelView, current_locale, current_scope
+from ..base_views import ScopedModelView, business_date, current_locale, current_scope
 from ..domain import workflow as wf
 from ..domain.messages import RuleError, Violation
 from ..extensions import db
@@ -38,12 +38,6 @@ from ..services.codes import code_choices, code_name
 from ..uploads.service import commit_files, discard_new_blobs, store_student_file
 
 log = logging.getLogger("xueji.status_changes")
-
-
-def business_date() -> date:
-    """Today, or XUEJI_TODAY when a demo or a test fixes the business date."""
-    fixed = current_app.config.get("XUEJI_TODAY")
-    return date.fromisoformat(fixed) if fixed else date.today()
 
 
 def settings() -> service.Settings:
