@@ -7,14 +7,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import abort, flash, g, redirect, request
+from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import ModelRestApi, ModelView
+from flask_appbuilder import expose as expose_view
 from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterRelationOneToManyEqual
-from flask_appbuilder.security.decorators import permission_name
+from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from wtforms import StringField
 
 from .domain.messages import Violation
@@ -219,6 +221,53 @@ class ScopedModelView(ModelView):
         abort(404)
 
 
+class ActionOnlyModelView(ScopedModelView):
+    """Rows created by their own screen and changed only by service actions (requests,
+    certificates): FAB's add goes to ``add_endpoint``; edit and delete do not exist."""
+
+    add_endpoint = ""
+
+    @expose_view("/add", methods=["GET", "POST"])
+    @has_access
+    def add(self) -> Any:
+        return redirect(url_for(self.add_endpoint))
+
+    @expose_view("/edit/<pk>", methods=["GET", "POST"])
+    @has_access
+    def edit(self, pk: Any) -> Any:
+        abort(404)
+
+    @expose_view("/delete/<pk>", methods=["GET", "POST"])
+    @has_access
+    def delete(self, pk: Any) -> Any:
+        abort(404)
+
+    def item_or_404(self, pk: Any) -> Any:
+        """The row, if it is in the user's scope."""
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            abort(404)
+        return item
+
+
+def school_from_request() -> Any:
+    """The school a batch screen works on: ``?school=<code>`` or the user's own school, and
+    only if it is in the user's scope (else None)."""
+    from .models import School
+
+    scope = current_scope()
+    code = (request.values.get("school") or "").strip()
+    if code:
+        school = db.session.scalars(select(School).where(School.code == code)).first()
+    elif scope.school_id is not None:
+        school = db.session.get(School, scope.school_id)
+    else:
+        school = None
+    if school is not None and not school_in_scope(db.session, scope, school.id):
+        return None
+    return school
+
+
 class ScopedModelRestApi(ModelRestApi):
     """A ModelRestApi with the same scope, create/move checks and optimistic locking, and
     JSON errors that name the field and the rule (never a 500 for bad input)."""
@@ -315,17 +364,20 @@ class ScopedModelRestApi(ModelRestApi):
                 return self._refuse(428, [Violation("version.required", "version", {})])
             if str(sent).strip('"') != str(item.version):
                 return self.response(409, message=stale_message(item), current_version=item.version)
-        try:
-            data = self._merge_update_item(item, payload)
-            item = self.edit_model_schema.load(data, instance=item)
-        except ValidationError as err:
-            db.session.rollback()
-            return self.response_422(message=err.messages)
-        refused = self._check_school(item)
-        if refused is not None:
-            db.session.rollback()
-            return refused
-        problems = self.validate_item(item, False)
+        # No autoflush until saved: the checks' queries must not write a half-checked edit
+        # (and validate_item may still divert it, e.g. to a reviewer).
+        with db.session.no_autoflush:
+            try:
+                data = self._merge_update_item(item, payload)
+                item = self.edit_model_schema.load(data, instance=item)
+            except ValidationError as err:
+                db.session.rollback()
+                return self.response_422(message=err.messages)
+            refused = self._check_school(item)
+            if refused is not None:
+                db.session.rollback()
+                return refused
+            problems = self.validate_item(item, False)
         if problems:
             db.session.rollback()
             return self._refuse(422, problems)
@@ -378,6 +430,8 @@ __all__ = [
     "ScopedModelRestApi",
     "ScopedModelView",
     "StaleRecord",
+    "ActionOnlyModelView",
+    "school_from_request",
     "_l",
     "current_scope",
 ]

@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -82,6 +83,10 @@ def init_command() -> None:
     click.echo(
         "roles: "
         + (", ".join(report.roles_created) + " created" if report.roles_created else "unchanged")
+    )
+    click.echo(
+        f"diploma signing key: {report.diploma_key} "
+        + ("created" if report.diploma_key_created else "unchanged")
     )
 
 
@@ -300,6 +305,71 @@ def audit_verify_command(anchors: tuple[str, ...]) -> None:
         click.echo(problem.message(EN))
     click.echo(f"audit log BROKEN: {len(report.problems)} problem(s) in {report.count} entries")
     sys.exit(1)
+
+
+@main.group("diploma")
+def diploma_group() -> None:
+    """Electronic diplomas: signing keys and offline verification."""
+
+
+@diploma_group.command("verify")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--public-key",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="PEM file of the issuing installation's public key (default: the key of that id in "
+    "XUEJI_DIPLOMA_KEY_DIR)",
+)
+def diploma_verify_command(file: str, public_key: str | None) -> None:
+    """Check a certificate (PDF or signed JSON) offline: exit 0 when genuine, 1 when not."""
+    from .config import diploma_settings
+    from .services.diplomas import KeyRing, load_public_key, verify_document
+
+    try:
+        data = Path(file).read_bytes()
+    except OSError as exc:
+        fail(f"{file}: cannot read the file ({exc.strerror})")
+    key = None
+    if public_key:
+        try:
+            key = load_public_key(Path(public_key).read_bytes())
+        except (OSError, ValueError) as exc:
+            fail(f"--public-key {public_key}: not an Ed25519 public key in PEM ({exc})")
+    ring = KeyRing(str(diploma_settings()["XUEJI_DIPLOMA_KEY_DIR"]))
+    result = verify_document(data, keyring=ring, public_key=key)
+    if not result.ok:
+        reasons = {
+            "not_a_certificate": "not a XueJi certificate (no signed document inside)",
+            "unknown_key": f"signed with key {result.key_id}, which is not in {ring.folder}; "
+            "pass the issuer's public key with --public-key",
+            "bad_signature": "SIGNATURE INVALID: the certificate was altered or forged",
+        }
+        click.echo(f"{file}: {reasons[result.reason]}")
+        sys.exit(1)
+    p = result.payload
+    assert p is not None
+    click.echo(f"{file}: signature valid (key {result.key_id})")
+    click.echo(f"  number {p.number}  student number {p.student_number}")
+    click.echo(f"  {p.name}  {p.school_name} ({p.school_code})  stage {p.stage}")
+    click.echo(f"  graduated {p.graduated_on}  issued {p.issued_on}")
+    click.echo("  (revocation is only known online: /verify/" + p.number + ")")
+
+
+@diploma_group.command("new-key")
+@friendly_errors
+def diploma_new_key_command() -> None:
+    """Rotate the signing key: new certificates use a new key; old ones still verify."""
+    from .config import diploma_settings
+    from .services.diplomas import KeyRing
+
+    ring = KeyRing(str(diploma_settings()["XUEJI_DIPLOMA_KEY_DIR"]))
+    try:
+        kid = ring.create()
+    except OSError as exc:
+        fail(f"XUEJI_DIPLOMA_KEY_DIR={ring.folder}: cannot write the key ({exc.strerror})")
+    click.echo(f"diploma signing key {kid} created and active in {ring.folder}")
+    click.echo(f"keys kept for verification: {', '.join(ring.key_ids())}")
 
 
 @main.group("numbers")

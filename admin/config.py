@@ -178,8 +178,25 @@ def build_config() -> dict[str, object]:
         ),
         "XUEJI_UPLOAD_MAX_PIXELS": int(os.environ.get("XUEJI_UPLOAD_MAX_PIXELS", "25000000")),
         "XUEJI_PHOTO_MAX_SIDE": int(os.environ.get("XUEJI_PHOTO_MAX_SIDE", "1024")),
+        # Contact details not confirmed with the family for this many months are listed in the
+        # staleness report (学籍管理 › 联系方式核对).
+        "XUEJI_CONTACT_STALE_MONTHS": _int("XUEJI_CONTACT_STALE_MONTHS", 12, minimum=1),
         **login_hardening(),
         **workflow_settings(),
+        **diploma_settings(),
+    }
+
+
+def diploma_settings() -> dict[str, object]:
+    """Electronic diplomas (admin/services/diplomas.py): where the signing keys live (outside
+    the database; back this folder up and keep it private), and how many public verification
+    requests one client address may make per minute."""
+    default = data_dir() / "keys"
+    return {
+        "XUEJI_DIPLOMA_KEY_DIR": str(
+            Path(os.environ.get("XUEJI_DIPLOMA_KEY_DIR", str(default))).expanduser().resolve()
+        ),
+        "XUEJI_VERIFY_PER_MINUTE": _int("XUEJI_VERIFY_PER_MINUTE", 30, minimum=1),
     }
 
 

@@ -8,6 +8,9 @@ from flask_babel import lazy_gettext as _l
 
 from .audit.views import AuditLogView
 from .codes.views import CodeItemView
+from .corrections.views import InfoChangeTodoView, InfoChangeView, StaleContactsView
+from .diplomas.api import DiplomaApi
+from .diplomas.views import DiplomaView, VerifyView
 from .geo.views import RegionApi, RegionView
 from .help.views import HelpView
 from .registry.api import EnrollmentApi, GuardianApi, StudentApi
@@ -66,6 +69,41 @@ def register_views(appbuilder: AppBuilder) -> None:
         href="/graduation/pending",
         label=_l("Graduations awaiting approval"),
         icon="fa-check",
+        category=REGISTRY,
+    )
+    add(
+        InfoChangeTodoView,
+        "InfoChangeTodo",
+        label=_l("Record changes awaiting my review"),
+        icon="fa-inbox",
+        category=REGISTRY,
+    )
+    add(
+        InfoChangeView,
+        "InfoChanges",
+        label=_l("Record changes"),
+        icon="fa-pencil",
+        category=REGISTRY,
+    )
+    add(
+        StaleContactsView,
+        "StaleContacts",
+        label=_l("Contact details to confirm"),
+        icon="fa-phone",
+        category=REGISTRY,
+    )
+    add(
+        DiplomaView,
+        "Diplomas",
+        label=_l("Electronic diplomas"),
+        icon="fa-certificate",
+        category=REGISTRY,
+    )
+    appbuilder.add_link(
+        "DiplomaIssue",
+        href="/diploma/issue",
+        label=_l("Issue electronic diplomas"),
+        icon="fa-pencil-square-o",
         category=REGISTRY,
     )
     add(
@@ -196,6 +234,8 @@ def register_views(appbuilder: AppBuilder) -> None:
     add(HelpView, "Help", label=_l("Help"), icon="fa-question-circle")
     # Student photos and proof documents: no menu entry, reached from the student page.
     appbuilder.add_view_no_menu(StudentFileView)
+    # Public diploma verification (no login; rate-limited).
+    appbuilder.add_view_no_menu(VerifyView)
     for api in (
         StudentApi,
         GuardianApi,
@@ -205,5 +245,6 @@ def register_views(appbuilder: AppBuilder) -> None:
         SchoolYearApi,
         RegionApi,
         StatusChangeApi,
+        DiplomaApi,
     ):
         appbuilder.add_api(api)

@@ -209,8 +209,13 @@ SOURCE_TABLES: tuple[SourceTable, ...] = (
         _c(
             "id:INTEGER student_id:INTEGER school_id:INTEGER school_year_id:INTEGER "
             "stage:VARCHAR outcome:VARCHAR destination:VARCHAR graduated_on:DATE "
-            "state:VARCHAR diploma_issued:BOOLEAN diploma_revoked:BOOLEAN"
+            "state:VARCHAR"
         ),
+        required=False,
+    ),
+    SourceTable(
+        "diploma",
+        _c("id:INTEGER graduation_id:INTEGER issued_at:TIMESTAMP revoked_at:TIMESTAMP"),
         required=False,
     ),
 )

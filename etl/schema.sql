@@ -318,7 +318,7 @@ CREATE TABLE fact_graduation (
     destination       VARCHAR,           -- [code graduation_destination] 毕业去向
     graduation_date   DATE,              -- [fk dim_date.date] day of graduation
     diploma_issued    BOOLEAN NOT NULL,  -- a diploma was issued (and not revoked)
-    diploma_revoked   BOOLEAN NOT NULL   -- a diploma was issued and later revoked
+    diploma_revoked   BOOLEAN NOT NULL   -- its diploma was revoked and not replaced
 );
 
 -- Rollup: active enrollments by year, place, grade and the attributes the dashboards filter on.

@@ -376,10 +376,13 @@ SELECT sm.student_key AS student_key, g.school_id AS school_key,
        sc.region_code AS county_code, left(sc.region_code, 2) AS province_code,
        g.school_year_id AS school_year_key, g.stage AS stage, g.outcome AS outcome,
        g.destination AS destination, g.graduated_on AS graduation_date,
-       coalesce(g.diploma_issued AND NOT coalesce(g.diploma_revoked, false), false)
-           AS diploma_issued,
-       coalesce(g.diploma_revoked, false) AS diploma_revoked
+       coalesce(d.live > 0, false) AS diploma_issued,
+       coalesce(d.live = 0 AND d.revoked > 0, false) AS diploma_revoked
 FROM stg.graduation g
+-- a revoked certificate may be replaced by a corrected one: issued wins over revoked
+LEFT JOIN (SELECT graduation_id, count(*) FILTER (WHERE revoked_at IS NULL) AS live,
+                  count(*) FILTER (WHERE revoked_at IS NOT NULL) AS revoked
+           FROM stg.diploma GROUP BY graduation_id) d ON d.graduation_id = g.id
 LEFT JOIN stg.student_map sm ON sm.id = g.student_id
 LEFT JOIN stg.school sc ON sc.id = g.school_id
 WHERE g.state = 'approved'  -- pending (senior high, awaiting the bureau) and rejected are not
@@ -474,7 +477,7 @@ REQUIRES: dict[str, tuple[str, ...]] = {
     "fact_attendance": ("attendance",),
     "fact_score": ("score", "exam"),
     "fact_evaluation": ("evaluation",),
-    "fact_graduation": ("graduation",),
+    "fact_graduation": ("graduation", "diploma"),
 }
 
 # Build order: dimensions, facts (steps before requests: requests count their steps),

@@ -44,6 +44,7 @@ AUDITED_TABLES = frozenset(
         "status_change_request",
         "status_change_step",
         "graduation",
+        "diploma",
         "student_file",
         "code_item",
         "region",
@@ -66,6 +67,7 @@ STUDENT_ROWS = frozenset(
         "parent_link",
         "status_change_request",
         "graduation",
+        "diploma",
     }
 )
 _BEFORE, _AFTER, _OLD = "xueji_audit_before", "xueji_audit_after", "xueji_audit_old"

@@ -54,6 +54,7 @@ from admin.domain.text import is_ascii_digits
 # --- codes ---------------------------------------------------------------------------------------
 
 # status_change_type.csv
+PROGRESSION: Final = "11"  # 招生入学 of a graduate into the next stage elsewhere (升学衔接, 调档)
 RESUMPTION: Final = "12"  # 复学 (from 休学)
 RETURN: Final = "16"  # 返校 (from 出国(出境) / 其他离校 / 失踪 / 辍学)
 SUSPENSION: Final = "23"  # 休学
@@ -73,6 +74,7 @@ TRANSFER_IN: Final = "13"
 
 # student_status.csv
 ENROLLED: Final = "01"  # 在校
+GRADUATED: Final = "05"  # 毕业
 SUSPENDED: Final = "02"  # 休学
 WITHDRAWN: Final = "03"  # 退学
 DROPPED_OUT: Final = "04"  # 辍学
@@ -142,6 +144,12 @@ class RequestType:
     def is_transfer(self) -> bool:
         return self.code == TRANSFER
 
+    @property
+    def between_schools(self) -> bool:
+        """Filed by a receiving school for a student of a sending school: transfers, and
+        progression to the next stage (same chains, same two-sided approval)."""
+        return self.code in (TRANSFER, PROGRESSION)
+
 
 def _type(
     code: str,
@@ -167,6 +175,17 @@ REQUEST_TYPES: Final[Mapping[str, RequestType]] = MappingProxyType(
                 "转学",
                 "School transfer",
                 Effect(ENROLLED, ends_enrollment=True, changes_class=True, new_enrollment=True),
+            ),
+            # 升学衔接 (DOMAIN §4.4, 自主招生 / 毕业后跨省就学): a primary or junior graduate
+            # is admitted by a school of the next stage; after both sides approve, the
+            # receiving school pulls the record (调档): a new enrollment, the same 学籍号.
+            _type(
+                PROGRESSION,
+                "招生入学",
+                "Admission to the next stage (record pull)",
+                Effect(ENROLLED, changes_class=True, new_enrollment=True),
+                frozenset({GRADUATED}),
+                COMPULSORY_STAGES,
             ),
             _type(SUSPENSION, "休学", "Suspension", Effect(SUSPENDED)),
             _type(
@@ -328,7 +347,7 @@ def approval_chain(
     """The steps of a request, the filing step first.  ``scope`` is required for transfers
     and must be None otherwise."""
     kind = request_type(change_type)
-    if not kind.is_transfer:
+    if not kind.between_schools:
         if scope is not None:
             raise ValueError(f"a scope applies to transfers only, got {scope!r}")
         steps = [Step("school_registrar", "own"), Step("school_leader", "own")]
@@ -608,7 +627,7 @@ def new_request(
     if kind is None:
         return None, [_unsupported(change_type)]
     scope: TransferScope | None = None
-    if kind.is_transfer:
+    if kind.between_schools:
         if receiving is None or sending is None or school is not None:
             raise ValueError("a transfer needs receiving and sending schools (and no school)")
         if receiving.code == sending.code:
@@ -886,6 +905,8 @@ def _grade_violations(
     policy: PreconditionPolicy,
 ) -> list[Violation]:
     grade_change = kind.effect.changes_grade
+    if kind.code == PROGRESSION:
+        return _progression_grade_violations(grade_code, target_grade_code, primary_years)
     if kind.is_transfer:
         if grade_code is None:
             return []
@@ -942,6 +963,40 @@ def _grade_violations(
         }
         violations.append(Violation("workflow.target_grade", "target_grade", params))
     return violations
+
+
+def next_stage_entry_grade(grade_code: str, primary_years: int) -> Grade | None:
+    """The first grade of the stage after the one ``grade_code`` ends: 初一 after 六年级 (6-3)
+    or 五年级 (5-4), 高一 after 初三 or 初四; None for a grade that does not end its stage."""
+    grade = grade_by_code(grade_code)
+    if grade is None or grade.year != stage_length(grade.stage, primary_years):
+        return None
+    order = list(STAGES)
+    if order.index(grade.stage) + 1 >= len(order):
+        return None
+    following = order[order.index(grade.stage) + 1]
+    return next((g for g in GRADES if g.stage == following and g.year == 1), None)
+
+
+def _progression_grade_violations(
+    grade_code: str | None, target_grade_code: str | None, primary_years: int
+) -> list[Violation]:
+    if not grade_code:
+        return []
+    expected = next_stage_entry_grade(grade_code, primary_years)
+    if expected is None:
+        grade = grade_by_code(grade_code)
+        params = {
+            "grade_zh": grade.name_zh if grade else grade_code,
+            "grade_en": grade.name_en if grade else grade_code,
+        }
+        return [Violation("workflow.progression_grade", "grade", params)]
+    if target_grade_code is None or not target_grade_code.strip():
+        return [Violation("required", "target_grade")]
+    if target_grade_code.strip() != expected.code:
+        params = {"expected_zh": expected.name_zh, "expected_en": expected.name_en}
+        return [Violation("workflow.progression_target", "target_grade", params)]
+    return []
 
 
 def check_preconditions(

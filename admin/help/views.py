@@ -16,8 +16,11 @@ from ..base_views import current_locale
 TOPICS: dict[str, Any] = {
     "status-changes": _l("Status changes (学籍异动)"),
     "student-numbers": _l("Student number check"),
+    "corrections": _l("Record changes"),
     "promotion": _l("Annual promotion"),
     "graduation": _l("Graduation"),
+    "diplomas": _l("Electronic diplomas"),
+    "progression": _l("Progression to the next stage"),
     "search": _l("Finding students"),
 }
 

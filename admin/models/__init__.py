@@ -6,9 +6,10 @@ from flask_appbuilder import Model
 from .academics import TeachingAssignment
 from .audit import AuditLog
 from .codes import CodeItem, CodeSet
+from .corrections import InfoChangeRequest
 from .files import StudentFile
 from .geo import Region
-from .graduation import Graduation
+from .graduation import Diploma, Graduation
 from .schools import School, SchoolClass, SchoolYear, Term
 from .security import ParentLink, PasswordResetToken, UserScope
 from .status import StatusChangeRequest, StatusChangeStep
@@ -28,7 +29,9 @@ __all__ = [
     "CodeItem",
     "CodeSet",
     "Enrollment",
+    "Diploma",
     "Graduation",
+    "InfoChangeRequest",
     "Guardian",
     "JNumberSequence",
     "Model",

@@ -26,5 +26,7 @@ class StudentFile(Model):
     # Proof attached to a status-change request (and the step it was added at).
     request_id = Column(Integer, ForeignKey("status_change_request.id"), index=True)
     step_seq = Column(Integer)
+    # Proof attached to a record change request (信息变更, admin/models/corrections.py).
+    change_request_id = Column(Integer, ForeignKey("info_change_request.id"), index=True)
 
     student = relationship("Student")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from flask_appbuilder import Model
 from sqlalchemy import (
-    Boolean,
     CheckConstraint,
     Column,
     Date,
@@ -45,11 +44,46 @@ class Graduation(Model):
     decided_by = Column(String(64))
     decided_at = Column(DateTime)
     comment = Column(Text)
-    # The electronic diploma (issued once approved; a later issue signs and prints it).
-    diploma_number = Column(String(40), unique=True)
-    diploma_issued = Column(Boolean, nullable=False, default=False)
-    diploma_revoked = Column(Boolean, nullable=False, default=False)
 
     student = relationship("Student")
     school = relationship("School")
     school_year = relationship("SchoolYear")
+    diplomas = relationship("Diploma", back_populates="graduation", order_by="Diploma.id")
+
+
+class Diploma(Model):
+    """An electronic certificate (毕业证书 / 结业证书) of an approved graduation: the signed
+    payload as issued, never edited; a revocation is recorded beside it, and a corrected
+    certificate is a new diploma with a new number (admin/services/diplomas.py)."""
+
+    __tablename__ = "diploma"
+    __table_args__ = (
+        CheckConstraint(
+            "(revoked_at IS NULL) = (revoke_reason IS NULL)", name="ck_diploma_revocation"
+        ),
+    )
+
+    id = Column(Integer, primary_key=True)
+    number = Column(String(21), nullable=False, unique=True)
+    graduation_id = Column(Integer, ForeignKey("graduation.id"), nullable=False, index=True)
+    student_id = Column(Integer, ForeignKey("student.id"), nullable=False, index=True)
+    school_id = Column(Integer, ForeignKey("school.id"), nullable=False, index=True)
+    year = Column(Integer, nullable=False)
+    stage = Column(String(8), nullable=False)
+    serial = Column(Integer, nullable=False)
+    # Canonical JSON exactly as signed (admin/domain/diploma.py) and its Ed25519 signature.
+    payload = Column(Text, nullable=False)
+    signature = Column(String(100), nullable=False)
+    key_id = Column(String(16), nullable=False)
+    issued_at = Column(DateTime, nullable=False, default=utcnow)
+    issued_by = Column(String(64))
+    revoked_at = Column(DateTime)
+    revoked_by = Column(String(64))
+    revoke_reason = Column(Text)
+    version = Column(Integer, nullable=False, default=1)
+
+    graduation = relationship("Graduation", back_populates="diplomas")
+    student = relationship("Student")
+    school = relationship("School")
+
+    __mapper_args__ = {"version_id_col": version}

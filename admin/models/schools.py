@@ -48,6 +48,9 @@ class School(Model):
     urban_rural = Column(String(3), nullable=False)  # 城乡分类代码
     address = Column(String(200))
     is_active = Column(Boolean, nullable=False, default=True)
+    # 信息变更登记: when on, a registrar's edits of ordinary fields wait for the school
+    # leader's review instead of applying at once (admin/services/corrections.py).
+    info_change_review = Column(Boolean, nullable=False, default=False)
 
     region = relationship("Region")
 

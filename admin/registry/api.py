@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import request
+from flask import g, request
 
 from ..audit.context import set_audit_reason
 from ..base_views import ScopedModelRestApi, ScopeFilter, current_scope
@@ -13,6 +13,7 @@ from ..domain.messages import RuleError, Violation
 from ..extensions import db
 from ..lookups import RegistryInterface
 from ..models import Enrollment, Guardian, Student
+from ..services import corrections
 from ..services import students as student_service
 
 STUDENT_FIELDS = list(student_service.STUDENT_FORM_FIELDS)
@@ -92,7 +93,29 @@ class StudentApi(ScopedModelRestApi):
             if reason:
                 set_audit_reason(db.session, "查重确认 / duplicate check confirmed: " + reason)
             return _violations(student_service.prepare_new_student, db.session, item, None, reason)
-        return _violations(student_service.check_student_update, db.session, item)
+        # No autoflush: the checks' queries must not write the edit before it may be diverted.
+        with db.session.no_autoflush:
+            problems = _violations(student_service.check_student_update, db.session, item)
+            if not problems:
+                try:
+                    g.xueji_review = corrections.divert_edit_for_review(
+                        db.session, current_scope(), item, username=g.user.username
+                    )
+                except RuleError as exc:
+                    return exc.violations
+        return problems
+
+    def _save(self, item: Any, status: int) -> Any:
+        review = g.pop("xueji_review", None)
+        if review is None:
+            return super()._save(item, status)
+        # 信息变更登记: the edit waits for the school leader; the record is unchanged.
+        db.session.commit()
+        return self.response(
+            202,
+            message="the school reviews record edits: the change awaits the school leader",
+            info_change_id=review.id,
+        )
 
 
 class GuardianApi(ScopedModelRestApi):

@@ -13,11 +13,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ..base_views import business_date, current_locale, current_scope
+from ..base_views import business_date, current_locale, current_scope, school_from_request
 from ..domain.messages import RuleError
 from ..extensions import db
-from ..models import Graduation, School
-from ..security.scope import school_in_scope
+from ..models import Graduation
 from ..services import graduation as service
 from ..services.codes import code_choices
 from ..services.status_changes import current_school_year
@@ -34,19 +33,6 @@ class GraduationView(BaseView):
     }
     default_view = "index"
 
-    def _school(self) -> School | None:
-        scope = current_scope()
-        code = (request.values.get("school") or "").strip()
-        if code:
-            school = db.session.scalars(select(School).where(School.code == code)).first()
-        elif scope.school_id is not None:
-            school = db.session.get(School, scope.school_id)
-        else:
-            school = None
-        if school is not None and not school_in_scope(db.session, scope, school.id):
-            return None
-        return school
-
     def _year(self) -> str:
         year = current_school_year(db.session, business_date())
         return request.values.get("year") or (year.code if year else "")
@@ -55,7 +41,7 @@ class GraduationView(BaseView):
     @has_access
     def index(self) -> Any:
         locale = current_locale()
-        school, year = self._school(), self._year()
+        school, year = school_from_request(), self._year()
         outcome = request.values.get("outcome") or "1"
         rows, errors = [], []
         if school is not None and year:
@@ -81,7 +67,7 @@ class GraduationView(BaseView):
     @expose("/file", methods=["POST"])
     @has_access
     def file(self) -> Any:
-        school, year = self._school(), self._year()
+        school, year = school_from_request(), self._year()
         outcome = request.form.get("outcome") or "1"
         back = url_for(
             "GraduationView.index", school=school.code if school else "", year=year, outcome=outcome

@@ -10,7 +10,9 @@ from flask_appbuilder.actions import action
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, SelectField, StringField
+from flask_babel.speaklater import LazyString
+from sqlalchemy import select
+from wtforms import BooleanField, FileField, MultipleFileField, SelectField, StringField
 from wtforms.validators import Optional
 
 from ..audit.context import set_audit_reason
@@ -18,9 +20,12 @@ from ..base_views import ScopedModelView, current_locale, current_scope
 from ..domain.messages import RuleError
 from ..extensions import db
 from ..lookups import RegistryInterface
-from ..models import Enrollment, Guardian, Student
+from ..models import Diploma, Enrollment, Guardian, InfoChangeRequest, Student
+from ..services import corrections
 from ..services import students as student_service
 from ..services.codes import code_choices, code_name
+from ..uploads.service import commit_files, store_student_file
+from ..uploads.validation import limits_from_config, validate_upload
 
 STUDENT_LABELS = {
     "student_number": _l("Student number"),
@@ -72,6 +77,8 @@ STUDENT_LABELS = {
     "updated_at": _l("Last changed"),
     "updated_by": _l("Changed by"),
     "duplicate_reason": _l("Why this is not the same person"),
+    "photo_upload": _l("Photo"),
+    "proof_upload": _l("Proof documents"),
 }
 
 # Which code set renders each coded column.
@@ -424,7 +431,8 @@ class StudentView(ScopedModelView):
         (title, {"fields": fields}) for title, fields in [*FORM_GROUPS, REGISTRY_GROUP]
     ]
     add_fieldsets = [(title, {"fields": fields}) for title, fields in FORM_GROUPS] + [
-        (_l("School"), {"fields": ["current_school", "duplicate_reason"]})
+        (_l("School"), {"fields": ["current_school", "duplicate_reason"]}),
+        (_l("Photo and proof documents"), {"fields": ["photo_upload", "proof_upload"]}),
     ]
     edit_fieldsets = [
         (title, {"fields": [f for f in fields if f not in KEY_FIELDS]})
@@ -440,19 +448,49 @@ class StudentView(ScopedModelView):
             description=_l("Fill in only when the duplicate check asks for it."),
             validators=[Optional()],
         ),
+        # Item 13 (照片) and the proofs of the registration (户口簿, 出生证明 …): checked
+        # before the student is written, stored with it.
+        "photo_upload": FileField(
+            _l("Photo"), description=_l("JPEG or PNG, at most 2 MB; can also be added later.")
+        ),
+        "proof_upload": MultipleFileField(
+            _l("Proof documents"),
+            description=_l(
+                "PDF, JPEG or PNG, at most 2 MB each (household register, birth certificate …)."
+            ),
+        ),
     }
     edit_form_extra_fields = _form_overrides(
         [f for _, fs in FORM_GROUPS for f in fs if f not in KEY_FIELDS]
     )
     related_views = [GuardianView, EnrollmentView]
     show_template = "xueji/student_show.html"
+    edit_row_message = LazyString(lambda: str(g.get("xueji_edit_message") or _("Changed Row")))
     base_order = ("id", "desc")  # newest records (this year's intake) first
 
     def school_of(self, item: Any) -> int | None:
         return item.current_school.id if item.current_school is not None else None
 
+    def _registration_uploads(self) -> list[tuple[str, str, bytes]]:
+        """(kind, filename, bytes) of the files sent with the registration form."""
+        uploads = [("photo", f) for f in request.files.getlist("photo_upload")]
+        uploads += [("proof", f) for f in request.files.getlist("proof_upload")]
+        return [(kind, f.filename or "", f.read()) for kind, f in uploads if f and f.filename]
+
     def pre_add(self, item: Any) -> None:
         super().pre_add(item)
+        # Every file is checked before anything is written: a bad file refuses the whole
+        # registration (the caller flashes the message), never half of it.
+        g.xueji_uploads = self._registration_uploads()
+        limits = limits_from_config()
+        problems = []
+        for kind, _name, data in g.xueji_uploads:
+            try:
+                validate_upload(kind, data, limits=limits)
+            except RuleError as exc:
+                problems += exc.violations
+        if problems:
+            raise ValueError("; ".join(v.message(current_locale()) for v in problems))
         reason = (request.form.get("duplicate_reason") or "").strip() or None
         if reason:
             set_audit_reason(db.session, "查重确认 / duplicate check confirmed: " + reason)
@@ -464,11 +502,31 @@ class StudentView(ScopedModelView):
                 "; ".join(v.message(current_locale()) for v in exc.violations)
             ) from None
 
+    def post_add(self, item: Any) -> None:
+        super().post_add(item)
+        uploads = g.pop("xueji_uploads", [])
+        if not uploads:
+            return
+        try:
+            for kind, filename, data in uploads:
+                store_student_file(db.session, item, kind, filename, data, g.user.username)
+            commit_files(db.session)
+        except RuleError as exc:  # checked in pre_add; only a changed limit lands here
+            flash("; ".join(v.message(current_locale()) for v in exc.violations), "danger")
+
     def pre_update(self, item: Any) -> None:
         super().pre_update(item)
         try:
             with db.session.no_autoflush:
                 student_service.check_student_update(db.session, item)
+                # 信息变更登记: where the school reviews edits, the edit waits for the leader.
+                if corrections.divert_edit_for_review(
+                    db.session, current_scope(), item, username=g.user.username
+                ):
+                    g.xueji_edit_message = _(
+                        "The school reviews record edits: your changes were sent to the school "
+                        "leader and apply once approved."
+                    )
         except RuleError as exc:
             raise ValueError(
                 "; ".join(v.message(current_locale()) for v in exc.violations)
@@ -510,5 +568,13 @@ class StudentView(ScopedModelView):
                 }
                 for r in history["status_changes"]
             ]
+            history["info_changes"] = db.session.scalars(
+                select(InfoChangeRequest)
+                .where(InfoChangeRequest.student_id == item.id)
+                .order_by(InfoChangeRequest.id.desc())
+            ).all()
+            history["diplomas"] = db.session.scalars(
+                select(Diploma).where(Diploma.student_id == item.id).order_by(Diploma.id)
+            ).all()
             g.xueji_history = history
         return super().show(pk)

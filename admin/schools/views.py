@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField
 
 from ..base_views import ScopedModelView
 from ..lookups import RegistryInterface
@@ -19,9 +20,17 @@ class SchoolView(ScopedModelView):
     list_title = _l("Schools")
     show_title = _l("School")
     list_columns = ["code", "name", "kind", "primary_years", "region", "urban_rural", "is_active"]
-    show_columns = [*list_columns, "address"]
+    show_columns = [*list_columns, "address", "info_change_review"]
     add_columns = ["code", "name", "kind", "primary_years", "region", "urban_rural", "address"]
-    edit_columns = ["name", "kind", "primary_years", "urban_rural", "address", "is_active"]
+    edit_columns = [
+        "name",
+        "kind",
+        "primary_years",
+        "urban_rural",
+        "address",
+        "is_active",
+        "info_change_review",
+    ]
     search_columns = ["code", "name", "kind", "region"]
     label_columns = {
         "code": _l("School code"),
@@ -32,8 +41,15 @@ class SchoolView(ScopedModelView):
         "urban_rural": _l("Urban/rural"),
         "address": _l("Address"),
         "is_active": _l("Active"),
+        "info_change_review": _l("Record edits need the school leader's review"),
     }
     base_order = ("code", "asc")
+    # FAB makes NOT NULL columns required, which for a checkbox means "must be ticked":
+    # plain checkboxes, so a school can be deactivated and review turned off.
+    edit_form_extra_fields = {
+        "is_active": BooleanField(_l("Active")),
+        "info_change_review": BooleanField(_l("Record edits need the school leader's review")),
+    }
 
     def school_of(self, item: Any) -> int | None:
         return item.id

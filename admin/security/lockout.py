@@ -223,3 +223,17 @@ def claim_once(name: str, ttl: int) -> bool:
     when Redis is configured)."""
     prefix = str(current_app.config.get("XUEJI_LOCKOUT_PREFIX", "xueji:lockout:"))
     return get_store().claim(f"{prefix}once:{_digest(name)}", ttl)
+
+
+def over_rate_limit(bucket: str, per_minute: int) -> bool:
+    """Count one request of this client address to ``bucket`` (e.g. the public diploma
+    verification page); True once it has made more than ``per_minute`` in the current minute.
+    Shares the lockout store, so the limit holds across workers when Redis is configured."""
+    store = get_store()
+    prefix = str(current_app.config.get("XUEJI_LOCKOUT_PREFIX", "xueji:lockout:"))
+    who = _digest(client_address())
+    lock_key = f"{prefix}rate-lock:{bucket}:{who}"
+    if store.is_locked([lock_key]):
+        return True
+    store.fail(f"{prefix}rate:{bucket}:{who}", lock_key, per_minute, 60, 60)
+    return False

@@ -22,6 +22,7 @@ PERSONAL_COLUMNS = frozenset(
         "homepage",
         "photo_ref",
         "employer",
+        "payload",  # a diploma's signed payload carries the full name
     }
 )
 # Roles that see full values in audit entries.

@@ -55,6 +55,11 @@ METHOD_PERMISSIONS = {
     # 学籍异动 (admin/status_changes): filing and acting are writes
     "apply": "write",
     "act": "write",
+    # electronic diplomas (admin/diplomas)
+    "issue": "write",
+    "revoke": "write",
+    "pdf": "read",
+    "document": "read",
     # help pages
     "index": "read",
     "page": "read",
@@ -80,6 +85,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, set[str]]] = {
         "NumberCheck": RW,  # 学籍号核验: L → G/J for the region
         "Promotion": RW,  # 升级 of the region's schools
         "Graduation": RW,  # approves senior-high graduation
+        "Diploma": RW,  # revokes certificates of the region's schools
+        "InfoChange": RW,  # decides key-field corrections (关键信息变更)
         "Help": R,
     },
     "BureauAnalyst": {"School": R, "SchoolYear": R, "Region": R, "Dashboards": R, "Help": R},
@@ -95,6 +102,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, set[str]]] = {
         "StudentFile": RW,
         "StatusChange": RW,  # files requests (a transfer: the receiving school)
         "Graduation": RW,  # files the school's graduations
+        "Diploma": RW,  # issues and prints the school's certificates
+        "InfoChange": RW,  # files key-field corrections
         "Help": R,
     },
     "SchoolLeader": {
@@ -109,6 +118,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, set[str]]] = {
         "StudentFile": R,
         "Dashboards": R,  # dashboards/: their school's statistics
         "StatusChange": RW,  # the school's review step
+        "Diploma": R,
+        "InfoChange": RW,  # reviews edits where the school turned review on
         "Help": R,
     },
     "Teacher": {
@@ -119,13 +130,15 @@ ROLE_PERMISSIONS: dict[str, dict[str, set[str]]] = {
         "SchoolYear": R,
         "Help": R,
     },
-    "Parent": {"Student": R, "Guardian": R, "Enrollment": R, "Help": R},
+    # A parent downloads the child's certificate.
+    "Parent": {"Student": R, "Guardian": R, "Enrollment": R, "Diploma": R, "Help": R},
 }
 
 # Menu links (AppBuilder.add_link) → the (resource, action) they need.
 MENU_LINKS: dict[str, tuple[str, str]] = {
     "StatusChangeApply": ("StatusChange", "write"),
     "GraduationPending": ("Graduation", "write"),
+    "DiplomaIssue": ("Diploma", "write"),
 }
 
 # Personal-data resources: never granted to statistics-only roles (checked by a test).
@@ -139,5 +152,7 @@ PERSONAL_RESOURCES = frozenset(
         "StatusChange",
         "NumberCheck",
         "Graduation",
+        "Diploma",
+        "InfoChange",
     }
 )

@@ -16,9 +16,11 @@ from sqlalchemy.orm import Session
 
 from ..models import (
     AuditLog,
+    Diploma,
     Enrollment,
     Graduation,
     Guardian,
+    InfoChangeRequest,
     ParentLink,
     School,
     SchoolClass,
@@ -160,11 +162,26 @@ def criterion_for(model: type, scope: Scope) -> ColumnElement[bool]:
         StudentNumberHistory,
         StudentFile,
         Graduation,
+        InfoChangeRequest,
     ):
         students = visible_student_ids(scope)
         if not scope.personal:
             return false()
         return true() if students is None else model.student_id.in_(students)  # type: ignore[attr-defined]
+    if model is Diploma:
+        # The issuing school's side sees its certificates; the student's side (parent, the
+        # next school after progression) sees the student's.
+        if not scope.personal:
+            return false()
+        students = visible_student_ids(scope)
+        if students is None:
+            return true()
+        by_school = (
+            _school_column_criterion(Diploma.school_id, scope)
+            if scope.kind in ("region", "school")
+            else false()
+        )
+        return by_school | Diploma.student_id.in_(students)
     if model is StatusChangeRequest:
         if not scope.personal:
             return false()

@@ -25,6 +25,8 @@ class InitReport:
     regions: LoadResult = field(default_factory=LoadResult)
     roles_created: list[str] = field(default_factory=list)
     permissions: dict[str, int] = field(default_factory=dict)
+    diploma_key: str = ""
+    diploma_key_created: bool = False
 
 
 def _current_revision() -> str | None:
@@ -73,7 +75,23 @@ def initialize() -> InitReport:
     after = {r.name for r in sm.get_all_roles()}
     report.roles_created = sorted(after - before)
     session.commit()
+    report.diploma_key, report.diploma_key_created = _ensure_diploma_key()
     return report
+
+
+def _ensure_diploma_key() -> tuple[str, bool]:
+    """The diploma signing key lives outside the database (XUEJI_DIPLOMA_KEY_DIR)."""
+    from ..config import ConfigError
+    from .diplomas import KeyRing
+
+    ring = KeyRing.from_config(current_app.config)
+    try:
+        return ring.ensure()
+    except OSError as exc:
+        raise ConfigError(
+            f"XUEJI_DIPLOMA_KEY_DIR={ring.folder}: cannot create the diploma signing key "
+            f"({exc.strerror})"
+        ) from None
 
 
 def is_initialized() -> bool:

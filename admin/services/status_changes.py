@@ -29,6 +29,7 @@ from ..domain.consistency import grade_by_code
 from ..domain.messages import RuleError, Violation
 from ..models import (
     Enrollment,
+    Graduation,
     School,
     SchoolClass,
     SchoolYear,
@@ -128,8 +129,13 @@ def _actors_from_text(text: str | None) -> tuple[wf.Actor, ...]:
     return tuple(out)
 
 
+def _between_schools(change_type: str) -> bool:
+    kind = wf.REQUEST_TYPES.get(change_type)
+    return kind is not None and kind.between_schools
+
+
 def _parties(request: StatusChangeRequest) -> dict[str, wf.School | None]:
-    if request.change_type == wf.TRANSFER:
+    if _between_schools(request.change_type):
         return {
             "school": None,
             "receiving": party(request.to_school),
@@ -172,7 +178,7 @@ def state_of(request: StatusChangeRequest) -> wf.RequestState:
         school=parties["school"],
         receiving=parties["receiving"],
         sending=parties["sending"],
-        scope=request.scope if request.change_type == wf.TRANSFER else None,
+        scope=request.scope if _between_schools(request.change_type) else None,
         created=request.created_at.date() if request.created_at else None,
         finished=request.closed_at.date() if request.closed_at else None,
     )
@@ -285,6 +291,19 @@ def has_problem_record(student: Student) -> bool:
     return student.student_number_kind == "L"
 
 
+def _class_year_fits(
+    session: Session, kind: wf.RequestType, to_class: SchoolClass, year: SchoolYear
+) -> bool:
+    """A class of the current school year; progression (filed in the summer) may also
+    enter a class of a later year."""
+    if to_class.school_year_id == year.id:
+        return True
+    if kind.code != wf.PROGRESSION:
+        return False
+    target_year = session.get(SchoolYear, to_class.school_year_id)
+    return target_year is not None and target_year.start_date > year.start_date
+
+
 def _check_class(
     session: Session,
     kind: wf.RequestType,
@@ -299,7 +318,7 @@ def _check_class(
         return [Violation("required", FIELD_CLASS)]
     year = current_school_year(session, today)
     if to_class.school_id != target_school.id or (
-        year is not None and to_class.school_year_id != year.id
+        year is not None and not _class_year_fits(session, kind, to_class, year)
     ):
         return [
             Violation(
@@ -358,7 +377,7 @@ def file_request(
     if own_school is None:
         problems.append(Violation("required", "school"))
         raise RuleError(problems)
-    if kind.is_transfer:
+    if kind.between_schools:
         receiving = session.get(School, scope.school_id) if scope.school_id else None
         if receiving is None:
             raise RuleError([Violation("workflow.no_unit", wf.FIELD_REQUEST)])
@@ -378,7 +397,7 @@ def file_request(
     grade = grade_by_code(student.current_grade_code or "")
     stage = grade.stage if grade else "primary"
     target_grade = None
-    if kind.effect.changes_grade or kind.is_transfer:
+    if kind.effect.changes_grade or kind.between_schools:
         target_grade = to_class.grade_code if to_class is not None else None
     problems += wf.check_preconditions(
         kind.code,
@@ -391,7 +410,9 @@ def file_request(
         primary_years=own_school.primary_years,
         policy=settings.preconditions,
     )
-    if grade is not None:
+    # The summer freezes guard business before graduation and transfers; progression of a
+    # graduate into the next stage is exactly the summer's business.
+    if grade is not None and kind.code != wf.PROGRESSION:
         problems += check_freeze(
             today,
             kind.code,
@@ -399,7 +420,7 @@ def file_request(
             settings.freezes,
         )
     problems += _check_class(session, kind, student, target_school, to_class, today)
-    if kind.is_transfer:
+    if kind.between_schools:
         state, refused = wf.new_request(
             kind.code,
             today=today,
@@ -433,7 +454,7 @@ def file_request(
         reason_code=application.reason_code,
         scope=submitted.scope or "single_school",
         from_school=own_school,
-        to_school=target_school if kind.is_transfer else None,
+        to_school=target_school if kind.between_schools else None,
         from_class_id=student.current_class_id,
         from_grade_code=student.current_grade_code,
         to_class=to_class,
@@ -548,6 +569,18 @@ def _handled_meanwhile(request: StatusChangeRequest) -> Violation:
 # --- the effect on the student -------------------------------------------------------------------
 
 
+def _record_destination(session: Session, student: Student, destination: str) -> None:
+    """The graduation this progression follows gets its 毕业去向 (升学 普通高中/初中) when the
+    school left it blank."""
+    grad = session.scalars(
+        select(Graduation)
+        .where(Graduation.student_id == student.id, Graduation.state == "approved")
+        .order_by(Graduation.graduated_on.desc())
+    ).first()
+    if grad is not None and not grad.destination:
+        grad.destination = destination
+
+
 def apply_effect(session: Session, request: StatusChangeRequest, today: date) -> None:
     """An effective request changes the student, the enrollment and the class together."""
     kind = wf.request_type(request.change_type)
@@ -561,7 +594,30 @@ def apply_effect(session: Session, request: StatusChangeRequest, today: date) ->
         enrollment.ended_on = on
         enrollment.end_reason = wf.TRANSFER_OUT if kind.is_transfer else kind.code
         session.flush()  # the active-enrollment unique index sees the old one closed first
-    if effect.new_enrollment:
+    if effect.new_enrollment and kind.code == wf.PROGRESSION:
+        # 调档: the same 学籍号 enters the next stage; the graduation year's enrollment
+        # stays as the record of the stage completed.
+        assert to_class is not None and request.to_school is not None
+        entry = grade_by_code(to_class.grade_code)
+        senior = entry is not None and entry.stage == "senior"
+        session.add(
+            Enrollment(
+                student=student,
+                school=request.to_school,
+                school_year_id=to_class.school_year_id,
+                class_id=to_class.id,
+                grade_code=to_class.grade_code,
+                stage_entry_ym=on.strftime("%Y%m"),
+                entry_date=on,
+                admission_method="21" if senior else "11",
+                study_mode=enrollment.study_mode if enrollment else "1",
+                student_source="1",
+                is_active=True,
+            )
+        )
+        student.current_school = request.to_school
+        _record_destination(session, student, "15" if senior else "16")
+    elif effect.new_enrollment:
         assert to_class is not None and request.to_school is not None
         template = enrollment
         session.add(
@@ -688,6 +744,26 @@ def find_student(
     if not for_transfer:
         query = query.where(criterion_for(Student, scope))
     return session.scalars(query.limit(1)).first()
+
+
+def record_summary(session: Session, student: Student) -> dict[str, Any]:
+    """调档: what the receiving school gets with the record — the stages completed (school,
+    outcome, date, destination) and the certificates. (The comprehensive quality evaluation
+    summary joins this when teaching records store evaluations.)"""
+    from ..models import Diploma
+
+    graduations = session.scalars(
+        select(Graduation)
+        .where(Graduation.student_id == student.id, Graduation.state == "approved")
+        .order_by(Graduation.graduated_on)
+    ).all()
+    diplomas = session.scalars(
+        select(Diploma).where(Diploma.student_id == student.id).order_by(Diploma.id)
+    ).all()
+    return {
+        "graduations": graduations,
+        "diplomas": diplomas,
+    }
 
 
 def masked_summary(student: Student) -> dict[str, Any]:

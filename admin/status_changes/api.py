@@ -116,7 +116,8 @@ class StatusChangeApi(ScopedModelRestApi):
             db.session,
             scope,
             str(body.get("student") or ""),
-            for_transfer=change_type == wf.TRANSFER,
+            for_transfer=change_type in wf.REQUEST_TYPES
+            and wf.REQUEST_TYPES[change_type].between_schools,
         )
         if student is None:
             problems.append(Violation("workflow.student_not_found", "student_number", {}))

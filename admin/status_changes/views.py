@@ -18,7 +18,7 @@ import logging
 from datetime import date
 from typing import Any
 
-from flask import abort, current_app, flash, g, redirect, request, url_for
+from flask import current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access
@@ -26,12 +26,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ..base_views import ScopedModelView, business_date, current_locale, current_scope
+from ..base_views import ActionOnlyModelView, business_date, current_locale, current_scope
 from ..domain import workflow as wf
 from ..domain.messages import RuleError, Violation
 from ..extensions import db
 from ..lookups import RegistryInterface
-from ..models import SchoolClass, StatusChangeRequest, Student
+from ..models import SchoolClass, SchoolYear, StatusChangeRequest, Student
 from ..security.scope import row_in_scope
 from ..services import status_changes as service
 from ..services.codes import code_choices, code_name
@@ -69,6 +69,28 @@ def unit_name(kind: str | None) -> str:
     return names[0] if _zh(current_locale()) else names[1]
 
 
+def _record_rows(item: StatusChangeRequest, scope: Any, locale: str) -> dict[str, Any] | None:
+    """调档 of a progression: the record summary, once the student is in this user's scope."""
+    if item.change_type != wf.PROGRESSION or not row_in_scope(
+        db.session, scope, Student, item.student_id
+    ):
+        return None
+    record = service.record_summary(db.session, item.student)
+    return {
+        "graduations": [
+            {
+                "school": g.school.name,
+                "stage": g.stage,
+                "outcome": code_name("graduation_outcome", g.outcome, locale),
+                "graduated_on": g.graduated_on,
+                "destination": code_name("graduation_destination", g.destination, locale),
+            }
+            for g in record["graduations"]
+        ],
+        "diplomas": record["diplomas"],
+    }
+
+
 class AwaitingMeFilter(BaseFilter):
     name = "Awaiting my decision"
     arg_name = "awaiting_me"
@@ -104,7 +126,7 @@ LABELS = {
 }
 
 
-class StatusChangeView(ScopedModelView):
+class StatusChangeView(ActionOnlyModelView):
     """Requests in the user's scope (a transfer is in scope for both schools' sides)."""
 
     datamodel = RegistryInterface(StatusChangeRequest)
@@ -137,29 +159,13 @@ class StatusChangeView(ScopedModelView):
     show_template = "xueji/status_change_show.html"
     # Requests are filed through /apply and changed only by actions, never edited.
     add_columns = edit_columns = ["remarks"]
-
-    @expose("/add", methods=["GET", "POST"])
-    @has_access
-    def add(self) -> Any:
-        return redirect(url_for("StatusChangeView.apply"))
-
-    @expose("/edit/<pk>", methods=["GET", "POST"])
-    @has_access
-    def edit(self, pk: Any) -> Any:
-        abort(404)
-
-    @expose("/delete/<pk>", methods=["GET", "POST"])
-    @has_access
-    def delete(self, pk: Any) -> Any:
-        abort(404)
+    add_endpoint = "StatusChangeView.apply"
 
     # --- the request page ------------------------------------------------------------------
     @expose("/show/<pk>", methods=["GET"])
     @has_access
     def show(self, pk: Any) -> Any:
-        item = self.datamodel.get(pk, self._base_filters)
-        if item is None:
-            abort(404)
+        item = self.item_or_404(pk)
         locale = current_locale()
         scope = current_scope()
         g.xueji_request = {
@@ -175,6 +181,7 @@ class StatusChangeView(ScopedModelView):
             ),
             "action_names": {a: wf.ACTION_NAMES[a][0 if _zh(locale) else 1] for a in wf.ACTIONS},
             "student_visible": row_in_scope(db.session, scope, Student, item.student_id),
+            "record": _record_rows(item, scope, locale),
             "summary": service.masked_summary(item.student),
             "handler": unit_name(item.handler_kind),
             "act_url": url_for(f"{type(self).__name__}.act", pk=item.id),
@@ -184,9 +191,7 @@ class StatusChangeView(ScopedModelView):
     @expose("/act/<int:pk>", methods=["POST"])
     @has_access
     def act(self, pk: int) -> Any:
-        item = self.datamodel.get(pk, self._base_filters)
-        if item is None:
-            abort(404)
+        item = self.item_or_404(pk)
         action = request.form.get("action", "")
         version = request.form.get("version", "")
         user = g.user
@@ -249,16 +254,16 @@ class StatusChangeView(ScopedModelView):
         source = request.form if request.method == "POST" else request.args
         lookup = (source.get("q") or "").strip()
         change_type = source.get("change_type") or ""
+        kind = wf.REQUEST_TYPES.get(change_type)
+        national = kind is not None and kind.between_schools
         errors: dict[str, list[str]] = {}
         student = None
         if lookup and change_type:
-            student = service.find_student(
-                db.session, scope, lookup, for_transfer=change_type == wf.TRANSFER
-            )
+            student = service.find_student(db.session, scope, lookup, for_transfer=national)
             if student is None:
                 errors["q"] = [
                     _("No student with this student number or ID number in your scope.")
-                    if change_type != wf.TRANSFER
+                    if not national
                     else _("No student with this student number or ID number.")
                 ]
         if request.method == "POST" and student is not None:
@@ -295,15 +300,20 @@ class StatusChangeView(ScopedModelView):
     def _class_choices(self, student: Student | None, scope: Any, change_type: str) -> list[Any]:
         if student is None:
             return []
-        school_id = scope.school_id if change_type == wf.TRANSFER else student.current_school_id
+        kind = wf.REQUEST_TYPES.get(change_type)
+        between = kind is not None and kind.between_schools
+        school_id = scope.school_id if between else student.current_school_id
         year = service.current_school_year(db.session, business_date())
         if school_id is None or year is None:
             return []
+        years = select(SchoolYear.id).where(SchoolYear.start_date >= year.start_date)
+        if change_type != wf.PROGRESSION:  # progression may enter next year's classes
+            years = select(SchoolYear.id).where(SchoolYear.id == year.id)
         return list(
             db.session.scalars(
                 select(SchoolClass)
-                .where(SchoolClass.school_id == school_id, SchoolClass.school_year_id == year.id)
-                .order_by(SchoolClass.grade_code, SchoolClass.number)
+                .where(SchoolClass.school_id == school_id, SchoolClass.school_year_id.in_(years))
+                .order_by(SchoolClass.school_year_id, SchoolClass.grade_code, SchoolClass.number)
             )
         )
 

@@ -101,17 +101,35 @@ def test_future_facts_are_skipped_then_filled(built, sqlite_copy, tmp_path):
             )
             db.execute(
                 "INSERT INTO graduation (id, student_id, school_id, school_year_id, stage, "
-                "grade_code, outcome, graduated_on, state, filed_at, diploma_number, "
-                "diploma_issued, diploma_revoked) VALUES (?, ?, ?, ?, 'primary', '16', ?, "
-                "'2026-07-01', 'approved', '2026-07-01 10:00:00', ?, 1, 0)",
-                (i, student, school, year, outcome, f"NO-2026-{i:05d}"),
+                "grade_code, outcome, graduated_on, state, filed_at) VALUES (?, ?, ?, ?, "
+                "'primary', '16', ?, '2026-07-01', 'approved', '2026-07-01 10:00:00')",
+                (i, student, school, year, outcome),
             )
+            # every tenth certificate revoked, every twentieth replaced by a corrected one
+            for seq in (1, 2) if i % 20 == 0 else (1,):
+                revoked = i % 10 == 0 and seq == 1
+                db.execute(
+                    "INSERT INTO diploma (number, graduation_id, student_id, school_id, year, "
+                    "stage, serial, payload, signature, key_id, issued_at, revoked_at, "
+                    "revoked_by, revoke_reason, version) VALUES (?, ?, ?, ?, 2026, 'primary', ?, "
+                    "'{}', 'sig', 'k', '2026-07-02 10:00:00', ?, ?, ?, 1)",
+                    (
+                        f"NO-{i:05d}-{seq}",
+                        i,
+                        student,
+                        school,
+                        i * 2 + seq,
+                        "2026-08-01 10:00:00" if revoked else None,
+                        "officer" if revoked else None,
+                        "错误" if revoked else None,
+                    ),
+                )
         # A senior-high filing still awaiting the bureau is not a graduation yet.
         db.execute(
             "INSERT INTO graduation (id, student_id, school_id, school_year_id, stage, grade_code, "
-            "outcome, graduated_on, state, filed_at, diploma_issued, diploma_revoked) "
+            "outcome, graduated_on, state, filed_at) "
             "VALUES (9999, ?, ?, ?, 'senior', '33', ?, '2026-07-01', 'pending', "
-            "'2026-07-01 10:00:00', 0, 0)",
+            "'2026-07-01 10:00:00')",
             (enrolled[-1][0], enrolled[-1][2], enrolled[-1][3], outcome),
         )
     warehouse = tmp_path / "wh"
@@ -123,6 +141,10 @@ def test_future_facts_are_skipped_then_filled(built, sqlite_copy, tmp_path):
     assert ("fact_attendance", "kind") in warned  # code set still to be defined
     with duckdb.connect(str(warehouse / first.file), read_only=True) as con:
         avg = con.execute("SELECT AVG(score) FROM fact_score").fetchall()[0][0]
+        issued, revoked = con.execute(
+            "SELECT count(*) FILTER (WHERE diploma_issued), count(*) FILTER (WHERE diploma_revoked)"
+            " FROM fact_graduation"
+        ).fetchone()
         cols = {
             r[0]
             for r in con.execute(
@@ -130,6 +152,8 @@ def test_future_facts_are_skipped_then_filled(built, sqlite_copy, tmp_path):
             ).fetchall()
         }
     assert 60 <= avg <= 100
+    # 200 certificates, 20 revoked of which 10 were replaced
+    assert (issued, revoked) == (190, 10)
     assert cols == set(schema.tables()["fact_graduation"].column_names)
 
     with sqlite3.connect(path) as db:  # attendance and scores are append-only: incremental

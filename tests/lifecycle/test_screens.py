@@ -314,3 +314,94 @@ def test_registration_screen_and_api_refuse_a_registered_id_naming_the_school(lc
     assert school_name in response.json["message"][0]
     with lc.app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Student)) == before
+
+
+def test_registration_with_photo_and_proof_is_all_or_nothing(lc):
+    """The registration form takes the photo (item 13) and proofs; a bad file refuses the whole
+    registration — no student, no file row, no stored blob."""
+    from datetime import date as _date
+
+    from PIL import Image
+
+    from admin.domain.idcard import make_id_number
+    from admin.models import School
+
+    c = lc.cast
+    registrar = _client(lc, "reg_r")
+    with lc.app.app_context():
+        school_code = db.session.get(School, c.receiving).code
+        taken = set(db.session.scalars(select(Student.id_number)))
+    new_id = next(
+        n
+        for n in (make_id_number("110101", _date(2016, 3, 5), seq) for seq in range(1, 999, 2))
+        if n not in taken
+    )
+    form = {
+        "name": "李小红",
+        "sex": "1",
+        "birth_date": "2016-03-05",
+        "birthplace_code": "110101",
+        "native_place_code": "110101",
+        "ethnicity": "01",
+        "nationality": "CHN",
+        "id_doc_type": "1",
+        "id_number": new_id,
+        "overseas_chinese": "00",
+        "health": "10",
+        "hukou_region_code": "110101",
+        "hukou_type": "2",
+        "current_address": "北京市东城区测试路2号",
+        "mailing_address": "北京市东城区测试路2号",
+        "home_address": "北京市东城区测试路2号",
+        "phone": "13912345679",
+        "postal_code": "100010",
+        "current_school": school_code,
+    }
+    photo = io.BytesIO()
+    Image.new("RGB", (120, 160), (200, 180, 160)).save(photo, "PNG")
+    files_dir = lc.app.config["XUEJI_DATA_DIR"] + "/files"
+
+    def blobs() -> int:
+        import os
+
+        return sum(len(f) for _, _, f in os.walk(files_dir)) if os.path.isdir(files_dir) else 0
+
+    with lc.app.app_context():
+        before = (
+            db.session.scalar(select(func.count()).select_from(Student)),
+            db.session.scalar(select(func.count()).select_from(StudentFile)),
+        )
+    blobs_before = blobs()
+    refused = registrar.post(
+        "/studentview/add?_l_=en",
+        data={**form, "photo_upload": (io.BytesIO(b"not an image"), "photo.jpg")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    assert "only JPEG or PNG files are accepted" in refused.get_data(as_text=True)
+    with lc.app.app_context():
+        assert (
+            db.session.scalar(select(func.count()).select_from(Student)),
+            db.session.scalar(select(func.count()).select_from(StudentFile)),
+        ) == before
+    assert blobs() == blobs_before
+    saved = registrar.post(
+        "/studentview/add",
+        data={
+            **form,
+            "photo_upload": (io.BytesIO(photo.getvalue()), "照片.png"),
+            "proof_upload": [(io.BytesIO(PDF), "户口簿.pdf")],
+        },
+        content_type="multipart/form-data",
+    )
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:2000]
+    with lc.app.app_context():
+        student = db.session.scalars(select(Student).where(Student.id_number == new_id)).one()
+        kinds = sorted(
+            f.kind
+            for f in db.session.scalars(
+                select(StudentFile).where(StudentFile.student_id == student.id)
+            )
+        )
+        assert kinds == ["photo", "proof"] and student.photo_ref
+        assert student.student_number.startswith("L")

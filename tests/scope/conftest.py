@@ -95,10 +95,10 @@ def login(client, user_id: int) -> None:
         session["_fresh"] = True
 
 
-def jwt(client, username: str) -> dict[str, str]:
+def jwt(client, username: str, password: str = PASSWORD) -> dict[str, str]:
     response = client.post(
         "/api/v1/security/login",
-        json={"username": username, "password": PASSWORD, "provider": "db", "refresh": False},
+        json={"username": username, "password": password, "provider": "db", "refresh": False},
     )
     assert response.status_code == 200, response.get_data(as_text=True)
     return {"Authorization": f"Bearer {response.json['access_token']}"}

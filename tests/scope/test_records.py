@@ -21,7 +21,8 @@ def test_region_by_code(world):
 def test_openapi_lists_the_resources(world):
     client = world.app.test_client()
     spec = client.get("/api/v1/_openapi", headers=jwt(client, "admin")).json
-    for resource in ("student", "guardian", "enrollment", "school", "school_class", "region"):
+    resources = ("student", "guardian", "enrollment", "school", "school_class", "region")
+    for resource in (*resources, "status_change", "diploma"):
         assert f"/api/v1/{resource}/" in spec["paths"], resource
 
 

@@ -30,6 +30,8 @@ POLICY: dict[str, dict[str, set[str]] | str] = {
         "NumberCheck": {R, W},
         "Promotion": {R, W},
         "Graduation": {R, W},
+        "Diploma": {R, W},  # revokes
+        "InfoChange": {R, W},  # decides key-field corrections
     },
     "analyst": {"School": {R}, "SchoolYear": {R}, "Region": {R}},
     "leader_view": {"School": {R}, "SchoolYear": {R}, "Region": {R}},
@@ -44,6 +46,8 @@ POLICY: dict[str, dict[str, set[str]] | str] = {
         "StudentFile": {R, W},
         "StatusChange": {R, W},  # files requests
         "Graduation": {R, W},
+        "Diploma": {R, W},  # issues
+        "InfoChange": {R, W},  # files corrections
     },
     "principal": {
         "Student": {R},
@@ -56,6 +60,8 @@ POLICY: dict[str, dict[str, set[str]] | str] = {
         "AuditLog": {R},
         "StudentFile": {R},
         "StatusChange": {R, W},  # the school's review step
+        "Diploma": {R},
+        "InfoChange": {R, W},  # reviews edits
     },
     "teacher": {
         "Student": {R},
@@ -64,7 +70,7 @@ POLICY: dict[str, dict[str, set[str]] | str] = {
         "SchoolClass": {R},
         "SchoolYear": {R},
     },
-    "parent": {"Student": {R}, "Guardian": {R}, "Enrollment": {R}},
+    "parent": {"Student": {R}, "Guardian": {R}, "Enrollment": {R}, "Diploma": {R}},
 }
 PERSONAL = {"Student", "Guardian", "Enrollment", "AuditLog", "StudentFile"}
 MISSING_PK = 987654321  # permission is checked before the row is looked up

@@ -75,8 +75,9 @@ EXPECTED_TYPES = {
     "32": "调班",
     "25": "开除学籍",
     "16": "返校",
+    "11": "招生入学",  # 升学衔接: a graduate admitted to the next stage elsewhere
 }
-SINGLE_SCHOOL_TYPES = sorted(set(EXPECTED_TYPES) - {"35"})
+SINGLE_SCHOOL_TYPES = sorted(set(EXPECTED_TYPES) - {"35", "11"})
 
 
 def test_request_types_are_the_code_table_s() -> None:
@@ -85,7 +86,8 @@ def test_request_types_are_the_code_table_s() -> None:
         assert TYPE_CSV[code]["name_zh"] == name
         assert request_type(code).name_zh == name
         assert request_type(code).code == code
-    assert request_type("35").is_transfer
+    assert request_type("35").is_transfer and request_type("35").between_schools
+    assert request_type("11").between_schools and not request_type("11").is_transfer
     assert not any(request_type(code).is_transfer for code in SINGLE_SCHOOL_TYPES)
 
 
@@ -101,7 +103,7 @@ def test_student_status_names_are_the_code_table_s() -> None:
     )
 
 
-@pytest.mark.parametrize("code", ["11", "13", "21", "27", "31", "43", "51", "99", "", "035"])
+@pytest.mark.parametrize("code", ["13", "21", "27", "31", "43", "51", "99", "", "035"])
 def test_other_codes_are_not_requests(code: str) -> None:
     with pytest.raises(ValueError):
         request_type(code)
@@ -350,10 +352,16 @@ ALLOWED_FROM = {
     "34": {"01"},
     "32": {"01"},
     "16": {"04", "10", "11", "12"},  # 辍学, 出国(出境), 其他离校, 失踪
+    "11": {"05"},  # 升学: graduates only
 }
 STAGE_RULE = {"24": "workflow.senior_only", "25": "workflow.senior_only"}
-STAGE_RULE["28"] = "workflow.compulsory_only"
-ALLOWED_STAGES = {"24": {"senior"}, "25": {"senior"}, "28": {"primary", "junior"}}
+STAGE_RULE["28"] = STAGE_RULE["11"] = "workflow.compulsory_only"
+ALLOWED_STAGES = {
+    "24": {"senior"},
+    "25": {"senior"},
+    "28": {"primary", "junior"},
+    "11": {"primary", "junior"},  # the stage the student graduated from
+}
 # A valid grade change per stage, for the grid below (compulsory allowed by the policy).
 GRADE_AND_TARGET = {
     ("33", "primary"): ("13", "12"),
@@ -362,6 +370,8 @@ GRADE_AND_TARGET = {
     ("34", "primary"): ("13", "14"),
     ("34", "junior"): ("22", "23"),
     ("34", "senior"): ("32", "33"),
+    ("11", "primary"): ("16", "21"),
+    ("11", "junior"): ("23", "31"),
 }
 LENIENT = PreconditionPolicy(repeat_in_compulsory=True, skip_in_compulsory=True)
 
@@ -622,3 +632,31 @@ def test_every_code_the_rules_produce_has_a_message() -> None:
         "required",
     }
     assert produced <= MESSAGES.keys()
+
+
+@pytest.mark.parametrize(
+    ("grade", "target", "primary_years", "expected"),
+    [
+        ("16", "21", 6, []),
+        ("15", "21", 5, []),  # 5-4: 五年级 ends primary
+        ("23", "31", 6, []),
+        ("24", "31", 5, []),  # 5-4: 初四 ends junior
+        ("16", "22", 6, ["workflow.progression_target"]),
+        ("16", "31", 6, ["workflow.progression_target"]),
+        ("15", "21", 6, ["workflow.progression_grade"]),  # 6-3: 五年级 is not the last
+        ("23", "31", 5, ["workflow.progression_grade"]),  # 5-4: 初三 is not the last
+        ("16", None, 6, ["required"]),
+    ],
+)
+def test_progression_enters_the_next_stages_first_grade(grade, target, primary_years, expected):
+    violations = check_preconditions(
+        "11",
+        student_status="05",
+        stage="primary" if grade.startswith("1") else "junior",
+        has_in_flight_request=False,
+        has_problem_record=False,
+        grade_code=grade,
+        target_grade_code=target,
+        primary_years=primary_years,
+    )
+    assert codes(violations) == expected

@@ -125,6 +125,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh_CN": "{field}：{type_zh}只能在同一学段内调整一个年级，应为{expected_zh}",
         "en": "{field}: {type_en} moves one grade within the same stage; expected {expected_en}",
     },
+    "workflow.progression_grade": {
+        "zh_CN": "{field}：学生毕业于{grade_zh}，不是小学或初中的最后一个年级，不能办理升学",
+        "en": "{field}: the student left from {grade_en}, not the last grade of primary or junior "
+        "high; progression is not possible",
+    },
+    "workflow.progression_target": {
+        "zh_CN": "{field}：升学只能进入下一学段的起始年级（{expected_zh}）的班级",
+        "en": "{field}: progression enters a class of the next stage's first grade ({expected_en})",
+    },
     "workflow.transfer_grade": {
         "zh_CN": "{field}：只能转入同一年级（{grade_zh}）",
         "en": "{field}: a transfer must keep the grade ({grade_en})",
