@@ -15,8 +15,10 @@ from .geo.views import RegionApi, RegionView
 from .help.views import HelpView
 from .registry.api import EnrollmentApi, GuardianApi, StudentApi
 from .registry.graduation import GraduationView
+from .registry.importing import StudentImportView
 from .registry.numbers import NumberCheckView
 from .registry.promotion import PromotionView
+from .registry.registration import RegistrationView
 from .registry.views import EnrollmentView, GuardianView, StudentView
 from .schools.api import SchoolApi, SchoolClassApi, SchoolYearApi
 from .schools.views import SchoolClassView, SchoolView, SchoolYearView
@@ -43,6 +45,13 @@ def register_views(appbuilder: AppBuilder) -> None:
         category_icon="fa-users",
     )
     add(
+        RegistrationView,
+        "Registration",
+        label=_l("Register a student"),
+        icon="fa-user-plus",
+        category=REGISTRY,
+    )
+    add(
         GuardianView,
         "Guardians",
         label=_l("Family members and guardians"),
@@ -50,6 +59,13 @@ def register_views(appbuilder: AppBuilder) -> None:
         category=REGISTRY,
     )
     add(EnrollmentView, "Enrollments", label=_l("Enrollments"), icon="fa-list", category=REGISTRY)
+    add(
+        StudentImportView,
+        "StudentImport",
+        label=_l("Import new students"),
+        icon="fa-upload",
+        category=REGISTRY,
+    )
     add(
         NumberCheckView,
         "NumberCheck",

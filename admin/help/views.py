@@ -16,6 +16,8 @@ from ..base_views import current_locale
 TOPICS: dict[str, Any] = {
     "status-changes": _l("Status changes (学籍异动)"),
     "student-numbers": _l("Student number check"),
+    "registration": _l("Registering a new student"),
+    "import": _l("Import new students"),
     "corrections": _l("Record changes"),
     "promotion": _l("Annual promotion"),
     "graduation": _l("Graduation"),

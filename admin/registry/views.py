@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, g, redirect, request
+from flask import flash, g, redirect, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.security.decorators import has_access
@@ -12,10 +12,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from sqlalchemy import select
-from wtforms import BooleanField, FileField, MultipleFileField, SelectField, StringField
+from wtforms import BooleanField, SelectField
 from wtforms.validators import Optional
 
-from ..audit.context import set_audit_reason
 from ..base_views import ScopedModelView, current_locale, current_scope
 from ..domain.messages import RuleError
 from ..extensions import db
@@ -24,8 +23,6 @@ from ..models import Diploma, Enrollment, Guardian, InfoChangeRequest, Student
 from ..services import corrections
 from ..services import students as student_service
 from ..services.codes import code_choices, code_name
-from ..uploads.service import commit_files, store_student_file
-from ..uploads.validation import limits_from_config, validate_upload
 
 STUDENT_LABELS = {
     "student_number": _l("Student number"),
@@ -77,8 +74,6 @@ STUDENT_LABELS = {
     "updated_at": _l("Last changed"),
     "updated_by": _l("Changed by"),
     "duplicate_reason": _l("Why this is not the same person"),
-    "photo_upload": _l("Photo"),
-    "proof_upload": _l("Proof documents"),
 }
 
 # Which code set renders each coded column.
@@ -430,36 +425,15 @@ class StudentView(ScopedModelView):
     show_fieldsets = [
         (title, {"fields": fields}) for title, fields in [*FORM_GROUPS, REGISTRY_GROUP]
     ]
-    add_fieldsets = [(title, {"fields": fields}) for title, fields in FORM_GROUPS] + [
-        (_l("School"), {"fields": ["current_school", "duplicate_reason"]}),
-        (_l("Photo and proof documents"), {"fields": ["photo_upload", "proof_upload"]}),
-    ]
+    # Registration is the guided screen /register (admin/registry/registration.py): FAB's add
+    # redirects there; its form is never shown.
+    add_columns = ["name"]
     edit_fieldsets = [
         (title, {"fields": [f for f in fields if f not in KEY_FIELDS]})
         for title, fields in FORM_GROUPS
     ]
     label_columns = STUDENT_LABELS
     formatters_columns = code_formatters(list(STUDENT_LABELS))
-    add_form_extra_fields = {
-        **_form_overrides([f for _, fs in FORM_GROUPS for f in fs]),
-        # Only needed when 查重 finds a student with the same name, sex and birth date.
-        "duplicate_reason": StringField(
-            _l("Why this is not the same person"),
-            description=_l("Fill in only when the duplicate check asks for it."),
-            validators=[Optional()],
-        ),
-        # Item 13 (照片) and the proofs of the registration (户口簿, 出生证明 …): checked
-        # before the student is written, stored with it.
-        "photo_upload": FileField(
-            _l("Photo"), description=_l("JPEG or PNG, at most 2 MB; can also be added later.")
-        ),
-        "proof_upload": MultipleFileField(
-            _l("Proof documents"),
-            description=_l(
-                "PDF, JPEG or PNG, at most 2 MB each (household register, birth certificate …)."
-            ),
-        ),
-    }
     edit_form_extra_fields = _form_overrides(
         [f for _, fs in FORM_GROUPS for f in fs if f not in KEY_FIELDS]
     )
@@ -471,48 +445,10 @@ class StudentView(ScopedModelView):
     def school_of(self, item: Any) -> int | None:
         return item.current_school.id if item.current_school is not None else None
 
-    def _registration_uploads(self) -> list[tuple[str, str, bytes]]:
-        """(kind, filename, bytes) of the files sent with the registration form."""
-        uploads = [("photo", f) for f in request.files.getlist("photo_upload")]
-        uploads += [("proof", f) for f in request.files.getlist("proof_upload")]
-        return [(kind, f.filename or "", f.read()) for kind, f in uploads if f and f.filename]
-
-    def pre_add(self, item: Any) -> None:
-        super().pre_add(item)
-        # Every file is checked before anything is written: a bad file refuses the whole
-        # registration (the caller flashes the message), never half of it.
-        g.xueji_uploads = self._registration_uploads()
-        limits = limits_from_config()
-        problems = []
-        for kind, _name, data in g.xueji_uploads:
-            try:
-                validate_upload(kind, data, limits=limits)
-            except RuleError as exc:
-                problems += exc.violations
-        if problems:
-            raise ValueError("; ".join(v.message(current_locale()) for v in problems))
-        reason = (request.form.get("duplicate_reason") or "").strip() or None
-        if reason:
-            set_audit_reason(db.session, "查重确认 / duplicate check confirmed: " + reason)
-        try:
-            with db.session.no_autoflush:
-                student_service.prepare_new_student(db.session, item, duplicate_reason=reason)
-        except RuleError as exc:
-            raise ValueError(
-                "; ".join(v.message(current_locale()) for v in exc.violations)
-            ) from None
-
-    def post_add(self, item: Any) -> None:
-        super().post_add(item)
-        uploads = g.pop("xueji_uploads", [])
-        if not uploads:
-            return
-        try:
-            for kind, filename, data in uploads:
-                store_student_file(db.session, item, kind, filename, data, g.user.username)
-            commit_files(db.session)
-        except RuleError as exc:  # checked in pre_add; only a changed limit lands here
-            flash("; ".join(v.message(current_locale()) for v in exc.violations), "danger")
+    @expose("/add", methods=["GET", "POST"])
+    @has_access
+    def add(self) -> Any:
+        return redirect(url_for("RegistrationView.index"))
 
     def pre_update(self, item: Any) -> None:
         super().pre_update(item)

@@ -301,11 +301,12 @@ def add_student(
         primary_years=school.primary_years,
         age_tolerance_years=age_tolerance_years,
     )
-    problems += validate_code(
-        admission_method,
-        field="admission_method",
-        allowed=catalog.codes.get("admission_method", set()),
-    )
+    for name, value in (
+        ("admission_method", admission_method),
+        ("study_mode", study_mode),
+        ("student_source", student_source),
+    ):
+        problems += validate_code(value, field=name, allowed=catalog.codes.get(name, set()))
     if not problems:
         problems += duplicate_check(
             session,
@@ -321,42 +322,18 @@ def add_student(
     savepoint = session.begin_nested()
     try:
         number = new_l_number(session, school.region_code, clean["birth_date"])
-        student = Student(
-            **clean,
-            student_number=number,
-            student_number_kind="L",
-            current_status="01",
-            current_school_id=school.id,
-            current_class_id=school_class.id,
-            current_grade_code=school_class.grade_code,
+        records = new_student_records(
+            clean,
+            guardian_rows,
+            number=number,
+            school_class=school_class,
+            entry_date=entry_date,
+            admission_method=admission_method,
+            study_mode=study_mode,
+            student_source=student_source,
         )
-        session.add(student)
-        session.flush()
-        session.add(StudentNumberHistory(student_id=student.id, number=number, kind="L"))
-        session.add(
-            StudentIdDocument(
-                student_id=student.id,
-                doc_type=clean["id_doc_type"],
-                number=clean.get("id_number"),
-                valid_period=clean.get("id_valid_period"),
-            )
-        )
-        for seq, g in enumerate(guardian_rows, start=1):
-            session.add(Guardian(student_id=student.id, seq=seq, **g))
-        session.add(
-            Enrollment(
-                student_id=student.id,
-                school_id=school.id,
-                school_year_id=school_class.school_year_id,
-                class_id=school_class.id,
-                grade_code=school_class.grade_code,
-                stage_entry_ym=f"{entry_date:%Y%m}",
-                entry_date=entry_date,
-                admission_method=admission_method,
-                study_mode=study_mode,
-                student_source=student_source,
-            )
-        )
+        student = records[0]
+        session.add_all(records)
         session.flush()
     except IntegrityError as exc:
         savepoint.rollback()
@@ -367,6 +344,57 @@ def add_student(
         raise
     savepoint.commit()
     return student
+
+
+def new_student_records(
+    clean: Mapping[str, Any],
+    guardians: Sequence[Mapping[str, Any]],
+    *,
+    number: str,
+    school_class: SchoolClass,
+    entry_date: date,
+    admission_method: str,
+    study_mode: str,
+    student_source: str,
+) -> list[Any]:
+    """The rows of one newly registered student, as the registration form and the import
+    write them: the student first (L number, 在校, its school and class), then its number and
+    ID-document history, family members and the enrollment. Not added to any session."""
+    student = Student(
+        **clean,
+        student_number=number,
+        student_number_kind="L",
+        current_status="01",
+        current_school_id=school_class.school_id,
+        current_class_id=school_class.id,
+        current_grade_code=school_class.grade_code,
+    )
+    records: list[Any] = [
+        student,
+        StudentNumberHistory(student=student, number=number, kind="L"),
+        StudentIdDocument(
+            student=student,
+            doc_type=clean["id_doc_type"],
+            number=clean.get("id_number"),
+            valid_period=clean.get("id_valid_period"),
+        ),
+    ]
+    records += [Guardian(student=student, seq=seq, **g) for seq, g in enumerate(guardians, 1)]
+    records.append(
+        Enrollment(
+            student=student,
+            school_id=school_class.school_id,
+            school_year_id=school_class.school_year_id,
+            class_id=school_class.id,
+            grade_code=school_class.grade_code,
+            stage_entry_ym=f"{entry_date:%Y%m}",
+            entry_date=entry_date,
+            admission_method=admission_method,
+            study_mode=study_mode,
+            student_source=student_source,
+        )
+    )
+    return records
 
 
 def _record_of(student: Student) -> dict[str, Any]:

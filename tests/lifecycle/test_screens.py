@@ -293,9 +293,22 @@ def test_registration_screen_and_api_refuse_a_registered_id_naming_the_school(lc
             "postal_code": "100010",
             "current_school": receiving.code,
         }
-    page = registrar.post("/studentview/add", data=form, follow_redirects=True).get_data(
-        as_text=True
-    )
+        guided = {
+            **{k: v for k, v in form.items() if k != "current_school"},
+            "school_class": str(c.target_class),
+            "entry_date": "2026-09-01",
+            "admission_method": "11",
+            "study_mode": "1",
+            "student_source": "1",
+            "g1_name": "王大明",
+            "g1_relationship_code": "1",
+            "g1_phone": "13912345670",
+        }
+    # The admin's add goes to the guided registration screen.
+    assert registrar.get("/studentview/add").headers["Location"].endswith("/register/")
+    page = registrar.post(
+        f"/register/?school={receiving.code}", data=guided, follow_redirects=True
+    ).get_data(as_text=True)
     assert school_name in page and "一人一籍" in page
     client = lc.app.test_client()
     token = client.post(
@@ -316,27 +329,8 @@ def test_registration_screen_and_api_refuse_a_registered_id_naming_the_school(lc
         assert db.session.scalar(select(func.count()).select_from(Student)) == before
 
 
-def test_registration_with_photo_and_proof_is_all_or_nothing(lc):
-    """The registration form takes the photo (item 13) and proofs; a bad file refuses the whole
-    registration — no student, no file row, no stored blob."""
-    from datetime import date as _date
-
-    from PIL import Image
-
-    from admin.domain.idcard import make_id_number
-    from admin.models import School
-
-    c = lc.cast
-    registrar = _client(lc, "reg_r")
-    with lc.app.app_context():
-        school_code = db.session.get(School, c.receiving).code
-        taken = set(db.session.scalars(select(Student.id_number)))
-    new_id = next(
-        n
-        for n in (make_id_number("110101", _date(2016, 3, 5), seq) for seq in range(1, 999, 2))
-        if n not in taken
-    )
-    form = {
+def _guided_form(lc, new_id: str) -> dict[str, object]:
+    return {
         "name": "李小红",
         "sex": "1",
         "birth_date": "2016-03-05",
@@ -355,38 +349,89 @@ def test_registration_with_photo_and_proof_is_all_or_nothing(lc):
         "home_address": "北京市东城区测试路2号",
         "phone": "13912345679",
         "postal_code": "100010",
-        "current_school": school_code,
+        "only_child": "y",
+        "distance_km": "1.2",
+        "school_class": str(lc.cast.target_class),
+        "entry_date": "2026-09-01",
+        "admission_method": "11",
+        "study_mode": "1",
+        "student_source": "1",
+        "g1_name": "李大勇",
+        "g1_relationship_code": "1",
+        "g1_phone": "13912345670",
+        "g1_is_guardian": "y",
+        "g2_name": "",
     }
+
+
+def test_guided_registration_writes_everything_or_nothing(lc):
+    """/register: the national form grouped as on paper with 学籍信息 and 家庭成员; problems
+    beside their fields; a bad photo refuses everything (no student, file row or blob); a good
+    registration makes the student, L number, family member, enrollment, photo and proof."""
+    import os
+    from datetime import date as _date
+
+    from PIL import Image
+
+    from admin.domain.idcard import make_id_number
+    from admin.models import Enrollment, Guardian, School, SchoolClass
+
+    c = lc.cast
+    registrar = _client(lc, "reg_r")
+    with lc.app.app_context():
+        school = db.session.get(School, c.receiving)
+        school_code = school.code
+        taken = set(db.session.scalars(select(Student.id_number)))
+        klass_grade = db.session.get(SchoolClass, c.target_class).grade_code
+    page = registrar.get(f"/register/?school={school_code}&_l_=en").get_data(as_text=True)
+    for legend in ("Basic information", "Registry information", "Family member or guardian one"):
+        assert legend in page
+    from admin.domain.consistency import expected_age, grade_by_code
+
+    birth = _date(2026 - expected_age(grade_by_code(klass_grade), 6), 3, 5)
+    new_id = next(
+        n
+        for n in (make_id_number("110101", birth, seq) for seq in range(1, 999, 2))
+        if n not in taken
+    )
+    form = {**_guided_form(lc, new_id), "birth_date": birth.isoformat()}
     photo = io.BytesIO()
     Image.new("RGB", (120, 160), (200, 180, 160)).save(photo, "PNG")
-    files_dir = lc.app.config["XUEJI_DATA_DIR"] + "/files"
+    files_dir = os.path.join(lc.app.config["XUEJI_DATA_DIR"], "files")
 
-    def blobs() -> int:
-        import os
-
-        return sum(len(f) for _, _, f in os.walk(files_dir)) if os.path.isdir(files_dir) else 0
-
-    with lc.app.app_context():
-        before = (
+    def state() -> tuple[int, int, int, int]:
+        blobs = sum(len(f) for _, _, f in os.walk(files_dir)) if os.path.isdir(files_dir) else 0
+        return (
             db.session.scalar(select(func.count()).select_from(Student)),
             db.session.scalar(select(func.count()).select_from(StudentFile)),
+            db.session.scalar(select(func.count()).select_from(Guardian)),
+            blobs,
         )
-    blobs_before = blobs()
+
+    with lc.app.app_context():
+        before = state()
+    # Field-level problems: a bad check digit, a bad phone, a missing family member's name.
+    bad = {
+        **form,
+        "id_number": new_id[:-1] + ("0" if new_id[-1] != "0" else "1"),
+        "phone": "12345",
+        "g1_name": "",
+    }
+    page = registrar.post(
+        f"/register/?school={school_code}&_l_=en", data=bad, content_type="multipart/form-data"
+    ).get_data(as_text=True)
+    assert page.count("has-error") >= 3
+    # A bad photo refuses the whole registration.
     refused = registrar.post(
-        "/studentview/add?_l_=en",
+        f"/register/?school={school_code}&_l_=en",
         data={**form, "photo_upload": (io.BytesIO(b"not an image"), "photo.jpg")},
         content_type="multipart/form-data",
-        follow_redirects=True,
     )
     assert "only JPEG or PNG files are accepted" in refused.get_data(as_text=True)
     with lc.app.app_context():
-        assert (
-            db.session.scalar(select(func.count()).select_from(Student)),
-            db.session.scalar(select(func.count()).select_from(StudentFile)),
-        ) == before
-    assert blobs() == blobs_before
+        assert state() == before
     saved = registrar.post(
-        "/studentview/add",
+        f"/register/?school={school_code}",
         data={
             **form,
             "photo_upload": (io.BytesIO(photo.getvalue()), "照片.png"),
@@ -394,9 +439,11 @@ def test_registration_with_photo_and_proof_is_all_or_nothing(lc):
         },
         content_type="multipart/form-data",
     )
-    assert saved.status_code == 302, saved.get_data(as_text=True)[:2000]
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:3000]
     with lc.app.app_context():
         student = db.session.scalars(select(Student).where(Student.id_number == new_id)).one()
+        assert student.student_number.startswith("L") and student.only_child is True
+        assert student.current_class_id == c.target_class and student.distance_km == 1.2
         kinds = sorted(
             f.kind
             for f in db.session.scalars(
@@ -404,4 +451,11 @@ def test_registration_with_photo_and_proof_is_all_or_nothing(lc):
             )
         )
         assert kinds == ["photo", "proof"] and student.photo_ref
-        assert student.student_number.startswith("L")
+        guardians = db.session.scalars(
+            select(Guardian).where(Guardian.student_id == student.id)
+        ).all()
+        assert [(g.seq, g.name, g.is_guardian) for g in guardians] == [(1, "李大勇", True)]
+        enrollment = db.session.scalars(
+            select(Enrollment).where(Enrollment.student_id == student.id)
+        ).one()
+        assert (enrollment.class_id, enrollment.admission_method) == (c.target_class, "11")

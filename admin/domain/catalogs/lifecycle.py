@@ -8,6 +8,8 @@ FIELD_LABELS: dict[str, dict[str, str]] = {
     "graduation": {"zh_CN": "毕业", "en": "Graduation"},
     "graduation_outcome": {"zh_CN": "毕业结论", "en": "Outcome"},
     "graduation_destination": {"zh_CN": "毕业去向", "en": "Destination"},
+    "school_class": {"zh_CN": "班级", "en": "Class"},
+    "entry_date": {"zh_CN": "入学日期", "en": "Entry date"},
 }
 
 MESSAGES: dict[str, dict[str, str]] = {
