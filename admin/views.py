@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask_appbuilder import AppBuilder
 from flask_babel import lazy_gettext as _l
 
+from .attendance.views import AttendanceView
 from .audit.views import AuditLogView
 from .codes.views import CodeItemView
 from .corrections.views import InfoChangeTodoView, InfoChangeView, StaleContactsView
@@ -159,6 +160,15 @@ def register_views(appbuilder: AppBuilder) -> None:
         label=_l("All status changes"),
         icon="fa-list",
         category=STATUS_CHANGES,
+    )
+    add(
+        AttendanceView,
+        "Attendance",
+        label=_l("Attendance"),
+        icon="fa-check-square-o",
+        category=SCHOOLS,
+        category_label=_l("School management"),
+        category_icon="fa-university",
     )
     add(
         SchoolView,

@@ -26,9 +26,7 @@ measures databases kept that way again, e.g. after creating candidate indexes in
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import re
 import signal
 import statistics
@@ -36,7 +34,6 @@ import sys
 import time
 import urllib.parse
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +42,6 @@ import psycopg
 from bench.seed import (
     DEFAULT_ADMIN_DSN,
     DEFAULT_TODAY,
-    RESULT_PREFIX,
     BenchError,
     Run,
     _raise_on_sigterm,
@@ -58,7 +54,9 @@ from bench.seed import (
     parse_sizes,
     peak_rss_mb,
     postgres_version,
+    serve_child,
     sqlalchemy_url,
+    write_results,
 )
 
 NAME = "admin"
@@ -480,11 +478,7 @@ CHILDREN: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 
 
 def child_main(argv: Sequence[str]) -> int:
-    mode, raw = argv[0], argv[1]
-    result = CHILDREN[mode](json.loads(raw))
-    sys.stdout.write(RESULT_PREFIX + json.dumps(result, default=str) + "\n")
-    sys.stdout.flush()
-    return 0
+    return serve_child(CHILDREN, argv)
 
 
 # ------------------------------------------------------------------------------ parent
@@ -863,19 +857,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if kept and not databases:
         print(f"kept databases (drop them when done): {', '.join(kept)}")
 
-    payload = {
-        "benchmark": NAME,
-        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "wall_s": round(time.perf_counter() - started, 1),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "postgres": pg_version,
-            "loadavg_start": [round(x, 2) for x in load_start],
-            "loadavg_end": [round(x, 2) for x in os.getloadavg()],
-        },
-        "options": {
+    write_results(
+        args.output,
+        NAME,
+        started=started,
+        pg_version=pg_version,
+        load_start=load_start,
+        options={
             "students": [s["students"] for s in sizes],
             "databases": databases,
             "years": args.years,
@@ -888,13 +876,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "queries": args.queries,
             "extra_sql": args.sql,
         },
-        "targets": {"p95_max_ms": P95_TARGET_MS, "p95_ratio_max": RATIO_TARGET},
-        "comparison": rows,
-        "sizes": sizes,
-    }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n")
-    print(f"results written to {args.output}")
+        targets={"p95_max_ms": P95_TARGET_MS, "p95_ratio_max": RATIO_TARGET},
+        comparison=rows,
+        sizes=sizes,
+    )
     missed = bool(p95_below or ratio_below)
     return 1 if (args.strict and missed) else 0
 

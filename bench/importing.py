@@ -27,16 +27,14 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import os
-import platform
 import shutil
 import signal
 import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +43,6 @@ import psycopg
 from bench.seed import (
     DEFAULT_ADMIN_DSN,
     DEFAULT_TODAY,
-    RESULT_PREFIX,
     BenchError,
     Run,
     _raise_on_sigterm,
@@ -56,7 +53,9 @@ from bench.seed import (
     log,
     peak_rss_mb,
     postgres_version,
+    serve_child,
     sqlalchemy_url,
+    write_results,
 )
 
 NAME = "importing"
@@ -341,11 +340,7 @@ CHILDREN: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 
 
 def child_main(argv: Sequence[str]) -> int:
-    mode, raw = argv[0], argv[1]
-    result = CHILDREN[mode](json.loads(raw))
-    sys.stdout.write(RESULT_PREFIX + json.dumps(result) + "\n")
-    sys.stdout.flush()
-    return 0
+    return serve_child(CHILDREN, argv)
 
 
 # ------------------------------------------------------------------------------ parent
@@ -513,24 +508,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"[{r['backend']}] commit {r['commit_s']:.1f} s = {r['commit_rows_per_s']:,} rows/s, "
             f"peak RSS {r['commit_peak_rss_mb']:.0f} MB"
         )
-    payload = {
-        "benchmark": NAME,
-        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "wall_s": round(time.perf_counter() - started, 1),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "postgres": pg_version,
-            "loadavg_start": [round(x, 2) for x in load_start],
-            "loadavg_end": [round(x, 2) for x in os.getloadavg()],
-        },
-        "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-        "targets": {"dry_run_s_per_10k_rows": DRY_RUN_TARGET_S},
-        "results": results,
-    }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(payload, indent=2, ensure_ascii=False))
-    print(f"results written to {args.output}")
+    write_results(
+        args.output,
+        NAME,
+        started=started,
+        pg_version=pg_version,
+        load_start=load_start,
+        options={k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        targets={"dry_run_s_per_10k_rows": DRY_RUN_TARGET_S},
+        results=results,
+    )
     slow = [r for r in results if r.get("verdict") == "SLOW"]
     return 1 if (args.strict and slow) else 0
 

@@ -17,15 +17,12 @@ the ratio promote ÷ baseline is the target (≤ 1.5); the child's peak RSS is r
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import signal
 import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +31,6 @@ import psycopg
 from bench.seed import (
     DEFAULT_ADMIN_DSN,
     DEFAULT_TODAY,
-    RESULT_PREFIX,
     BenchError,
     Run,
     _raise_on_sigterm,
@@ -45,7 +41,9 @@ from bench.seed import (
     parse_sizes,
     peak_rss_mb,
     postgres_version,
+    serve_child,
     sqlalchemy_url,
+    write_results,
 )
 
 NAME = "lifecycle"
@@ -102,11 +100,7 @@ CHILDREN: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 
 
 def child_main(argv: Sequence[str]) -> int:
-    mode, raw = argv[0], argv[1]
-    result = CHILDREN[mode](json.loads(raw))
-    sys.stdout.write(RESULT_PREFIX + json.dumps(result) + "\n")
-    sys.stdout.flush()
-    return 0
+    return serve_child(CHILDREN, argv)
 
 
 def baseline(run: Run, dbname: str) -> tuple[float, int]:
@@ -248,24 +242,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"target: promote ≤ {RATIO_TARGET}× one hand-written UPDATE of the same students; "
         "import validation rows/s of a 10k-row file: `python -m bench importing`"
     )
-    payload = {
-        "benchmark": NAME,
-        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "wall_s": round(time.perf_counter() - started, 1),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "postgres": pg_version,
-            "loadavg_start": [round(x, 2) for x in load_start],
-            "loadavg_end": [round(x, 2) for x in os.getloadavg()],
-        },
-        "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-        "targets": {"ratio_max": RATIO_TARGET},
-        "sizes": sizes,
-    }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(payload, indent=2, ensure_ascii=False))
-    print(f"results written to {args.output}")
+    write_results(
+        args.output,
+        NAME,
+        started=started,
+        pg_version=pg_version,
+        load_start=load_start,
+        options={k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        targets={"ratio_max": RATIO_TARGET},
+        sizes=sizes,
+    )
     missed = [s for s in sizes if s["verdict"] != "PASS"]
     return 1 if (args.strict and missed) else 0
 

@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -99,6 +99,48 @@ def dsn_for(admin_dsn: str, dbname: str) -> str:
 def peak_rss_mb() -> float:
     """Peak resident set size of this process so far (ru_maxrss is KiB on Linux)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def serve_child(
+    children: Mapping[str, Callable[[dict[str, Any]], dict[str, Any]]], argv: Sequence[str]
+) -> int:
+    """A child process of a benchmark: run ``children[mode]`` with its JSON options and print
+    the result on one line for the parent (``Run``)."""
+    mode, raw = argv[0], argv[1]
+    result = children[mode](json.loads(raw))
+    sys.stdout.write(RESULT_PREFIX + json.dumps(result, default=str) + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+def write_results(
+    output: Path,
+    name: str,
+    *,
+    started: float,
+    pg_version: Any,
+    load_start: Sequence[float],
+    **sections: Any,
+) -> None:
+    """The benchmark's JSON record: when, how long, on what machine, then its own sections
+    (options, targets, results)."""
+    payload = {
+        "benchmark": name,
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "wall_s": round(time.perf_counter() - started, 1),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "postgres": pg_version,
+            "loadavg_start": [round(x, 2) for x in load_start],
+            "loadavg_end": [round(x, 2) for x in os.getloadavg()],
+        },
+        **sections,
+    }
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n")
+    print(f"results written to {output}")
 
 
 def current_rss_mb() -> float:
@@ -285,11 +327,7 @@ CHILDREN: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 
 
 def child_main(argv: Sequence[str]) -> int:
-    mode, raw = argv[0], argv[1]
-    result = CHILDREN[mode](json.loads(raw))
-    sys.stdout.write(RESULT_PREFIX + json.dumps(result) + "\n")
-    sys.stdout.flush()
-    return 0
+    return serve_child(CHILDREN, argv)
 
 
 # ------------------------------------------------------------------------------ parent
@@ -626,27 +664,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if drifted:
         print(f"note: edited during the run (figures may mix code versions): {', '.join(drifted)}")
 
-    payload = {
-        "benchmark": NAME,
-        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "wall_s": round(time.perf_counter() - started, 1),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "postgres": pg_version,
-            "loadavg_start": [round(x, 2) for x in load_start],
-            "loadavg_end": [round(x, 2) for x in os.getloadavg()],
-        },
-        "options": dict(base, students=args.students, repeat=args.repeat),
-        "targets": {"ratio_min": RATIO_TARGET, "rss_ratio_max": RSS_FLAT_TARGET},
-        "sizes": [asdict(r) for r in results],
-        "rss_ratio": rss_ratio,
-        "rss_verdict": rss_verdict,
-    }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
-    print(f"results written to {args.output}")
+    write_results(
+        args.output,
+        NAME,
+        started=started,
+        pg_version=pg_version,
+        load_start=load_start,
+        options=dict(base, students=args.students, repeat=args.repeat),
+        targets={"ratio_min": RATIO_TARGET, "rss_ratio_max": RSS_FLAT_TARGET},
+        sizes=[asdict(r) for r in results],
+        rss_ratio=rss_ratio,
+        rss_verdict=rss_verdict,
+    )
 
     missed = any(r.ratio_verdict != "PASS" for r in results) or rss_verdict == "BELOW"
     return 1 if (args.strict and missed) else 0

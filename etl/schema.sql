@@ -261,7 +261,7 @@ CREATE TABLE fact_progression (
     moved_county           BOOLEAN            -- next-year county differs; NULL when left
 );
 
--- Attendance (future: source table `attendance`): one row per student, day and kind of absence.
+-- Attendance (source table `attendance`): one row per student, day (or lesson) and mark.
 CREATE TABLE fact_attendance (
     student_key       VARCHAR NOT NULL,  -- [fk dim_student.student_key] [hmac] the student
     class_key         VARCHAR,           -- [fk dim_class.class_key] [hmac] class at the time
@@ -269,7 +269,7 @@ CREATE TABLE fact_attendance (
     county_code       VARCHAR NOT NULL,  -- [fk dim_region.county_code] county of the school
     province_code     VARCHAR NOT NULL,  -- 2-digit province (Parquet partition)
     date              DATE NOT NULL,     -- [fk dim_date.date] the school day
-    kind              VARCHAR NOT NULL,  -- [code attendance_kind] 迟到 / 早退 / 旷课 / 病假 / 事假 / … (code set to be defined by the attendance issue)
+    kind              VARCHAR NOT NULL,  -- [code attendance_kind] late 迟到 / left_early 早退 / truant 旷课 / sick 病假 / personal 事假
     periods           SMALLINT,          -- lessons (节) concerned, for per-lesson kinds
     days              DOUBLE             -- days concerned, for per-day kinds
 );

@@ -45,6 +45,7 @@ AUDITED_TABLES = frozenset(
         "status_change_step",
         "graduation",
         "diploma",
+        "attendance",
         "student_file",
         "code_item",
         "region",
@@ -68,6 +69,7 @@ STUDENT_ROWS = frozenset(
         "status_change_request",
         "graduation",
         "diploma",
+        "attendance",
     }
 )
 _BEFORE, _AFTER, _OLD = "xueji_audit_before", "xueji_audit_after", "xueji_audit_old"

@@ -23,6 +23,7 @@ TOPICS: dict[str, Any] = {
     "graduation": _l("Graduation"),
     "diplomas": _l("Electronic diplomas"),
     "progression": _l("Progression to the next stage"),
+    "attendance": _l("Attendance"),
     "search": _l("Finding students"),
 }
 

@@ -3,7 +3,7 @@ Alembic sees FAB's ab_* tables and ours in one history."""
 
 from flask_appbuilder import Model
 
-from .academics import TeachingAssignment
+from .academics import Attendance, TeachingAssignment
 from .audit import AuditLog
 from .codes import CodeItem, CodeSet
 from .corrections import InfoChangeRequest
@@ -25,6 +25,7 @@ from .students import (
 metadata = Model.metadata
 
 __all__ = [
+    "Attendance",
     "AuditLog",
     "CodeItem",
     "CodeSet",

@@ -60,6 +60,9 @@ METHOD_PERMISSIONS = {
     "revoke": "write",
     "pdf": "read",
     "document": "read",
+    # attendance (admin/attendance)
+    "save": "write",
+    "report": "read",
     # help pages
     "index": "read",
     "page": "read",
@@ -104,6 +107,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, set[str]]] = {
         "Graduation": RW,  # files the school's graduations
         "Diploma": RW,  # issues and prints the school's certificates
         "InfoChange": RW,  # files key-field corrections
+        "Attendance": RW,  # any class of the school
         "Help": R,
     },
     "SchoolLeader": {
@@ -120,6 +124,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, set[str]]] = {
         "StatusChange": RW,  # the school's review step
         "Diploma": R,
         "InfoChange": RW,  # reviews edits where the school turned review on
+        "Attendance": R,
         "Help": R,
     },
     "Teacher": {
@@ -128,6 +133,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, set[str]]] = {
         "Enrollment": R,
         "SchoolClass": R,
         "SchoolYear": R,
+        "Attendance": RW,  # their own classes
         "Help": R,
     },
     # A parent downloads the child's certificate.
@@ -154,5 +160,6 @@ PERSONAL_RESOURCES = frozenset(
         "Graduation",
         "Diploma",
         "InfoChange",
+        "Attendance",
     }
 )

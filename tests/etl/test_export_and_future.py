@@ -52,17 +52,16 @@ def test_parquet_partitions_read_back_with_the_same_counts(built):
 
 def test_future_facts_are_skipped_then_filled(built, sqlite_copy, tmp_path):
     manifest = built["manifest"]
-    for fact in ("fact_attendance", "fact_score", "fact_evaluation"):
+    for fact in ("fact_score", "fact_evaluation"):
         assert manifest.rows[fact] == 0
         assert "absent" in manifest.skipped[fact]
-    assert manifest.rows["fact_graduation"] == 0  # the table exists (lifecycle), still empty
+    # The tables exist (lifecycle, attendance), still empty.
+    assert manifest.rows["fact_graduation"] == manifest.rows["fact_attendance"] == 0
 
     path = sqlite_copy.split("///", 1)[1]
     with sqlite3.connect(path) as db:
         db.executescript(
             """
-            CREATE TABLE attendance (id INTEGER PRIMARY KEY, student_id INTEGER, class_id INTEGER,
-                school_id INTEGER, date DATE, kind VARCHAR(8), periods INTEGER, days FLOAT);
             CREATE TABLE exam (id INTEGER PRIMARY KEY, school_id INTEGER, term_id INTEGER,
                 grade_code VARCHAR(2), kind VARCHAR(8), exam_date DATE, name VARCHAR(40));
             CREATE TABLE score (id INTEGER PRIMARY KEY, exam_id INTEGER, student_id INTEGER,
@@ -88,7 +87,9 @@ def test_future_facts_are_skipped_then_filled(built, sqlite_copy, tmp_path):
         )
         for i, (student, klass, school, year) in enumerate(enrolled, start=1):
             db.execute(
-                "INSERT INTO attendance VALUES (?, ?, ?, ?, '2026-10-12', 'sick', NULL, 1)",
+                "INSERT INTO attendance (id, student_id, class_id, school_id, date, kind, "
+                "periods, days, recorded_at) "
+                "VALUES (?, ?, ?, ?, '2026-10-12', 'sick', NULL, 1, '2026-10-12 08:00:00')",
                 (i, student, klass, school),
             )
             db.execute(
@@ -138,7 +139,7 @@ def test_future_facts_are_skipped_then_filled(built, sqlite_copy, tmp_path):
         assert first.rows[fact] == 200, fact
         assert fact not in first.skipped
     warned = {(c["table"], c["column"]) for c in first.checks if c["status"] == "warn"}
-    assert ("fact_attendance", "kind") in warned  # code set still to be defined
+    assert ("fact_attendance", "kind") not in warned  # code set attendance_kind
     with duckdb.connect(str(warehouse / first.file), read_only=True) as con:
         avg = con.execute("SELECT AVG(score) FROM fact_score").fetchall()[0][0]
         issued, revoked = con.execute(
@@ -158,8 +159,9 @@ def test_future_facts_are_skipped_then_filled(built, sqlite_copy, tmp_path):
 
     with sqlite3.connect(path) as db:  # attendance and scores are append-only: incremental
         db.execute(
-            "INSERT INTO attendance SELECT id + 1000, student_id, class_id, school_id, "
-            "'2026-10-13', kind, periods, days FROM attendance WHERE id <= 50"
+            "INSERT INTO attendance (id, student_id, class_id, school_id, date, kind, periods, "
+            "days, recorded_at) SELECT id + 1000, student_id, class_id, school_id, "
+            "'2026-10-13', kind, periods, days, recorded_at FROM attendance WHERE id <= 50"
         )
     second = run_etl(sqlite_copy, warehouse, mode="incremental")
     assert second.mode == "incremental"

@@ -7,6 +7,8 @@ FIELD_LABELS: dict[str, dict[str, str]] = {
     "score": {"zh_CN": "成绩", "en": "Score"},
     "exam_type": {"zh_CN": "考试类型", "en": "Exam type"},
     "attendance": {"zh_CN": "考勤", "en": "Attendance"},
+    "attendance_reason": {"zh_CN": "更正原因", "en": "Reason for the correction"},
+    "date": {"zh_CN": "日期", "en": "Date"},
     "weekday": {"zh_CN": "星期", "en": "Weekday"},
     "period": {"zh_CN": "节次", "en": "Period"},
     "subject": {"zh_CN": "学科", "en": "Subject"},
@@ -38,7 +40,24 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{field}: {grade_en} may not hold this exam ({exam_type}) under the rules for "
         "exams in compulsory education",
     },
-    # --- attendance (attendance.py) ---
+    # --- attendance (attendance.py, admin/services/attendance.py) ---
+    "attendance.not_your_class": {
+        "zh_CN": "{field}：只能记录自己任教班级的考勤（学籍管理员可记录本校各班）",
+        "en": "{field}: you may record attendance only for your own classes (the registrar: "
+        "any class of the school)",
+    },
+    "attendance.future_day": {
+        "zh_CN": "{field}：{day} 还没有到，不能提前记录考勤",
+        "en": "{field}: {day} is in the future; attendance cannot be recorded ahead",
+    },
+    "attendance.not_in_class": {
+        "zh_CN": "{field}：编号为 {id} 的学生不在本班",
+        "en": "{field}: student {id} is not in this class",
+    },
+    "attendance.reason_required": {
+        "zh_CN": "{field}：更改以前日期的考勤记录须填写原因",
+        "en": "{field}: changing an earlier day's marks needs a reason",
+    },
     "attendance.not_school_day": {
         "zh_CN": "{field}：{day} 不是在校日",
         "en": "{field}: {day} is not a school day",

@@ -1,0 +1,1 @@
+"""考勤 screens: the class-day grid and the class attendance report (admin/services/attendance.py)."""

@@ -1,0 +1,262 @@
+"""bench etl — `xueji etl` throughput on PostgreSQL, as a ratio to a raw ADBC extraction of the
+same tables in the same run, and its peak memory from 100k to 1M students.
+
+For each size N a database is initialised and seeded (bench seed's children) and VACUUM
+(ANALYZE)d.  For each of --repeat rounds, in separate child processes:
+
+* **baseline** — a raw extraction: one ADBC connection, for every source table the ETL reads,
+  the very SELECT the ETL sends (same columns, same NUMERIC casts), its Arrow stream drained
+  by DuckDB (as the ETL's extract step does) and only counted, nothing kept;
+* **etl** — `etl.pipeline.run` as `xueji etl --mode full --pg-driver adbc` runs it: extract,
+  pseudonymize, transform into the star schema, check, publish a snapshot, into a fresh
+  warehouse folder.
+
+Throughput is source rows ÷ seconds for both; the ratio etl ÷ raw is the target (≥ 0.7).
+Memory: the ETL child's peak RSS; streamed means flat — the largest size's peak within 1.5×
+of the smallest's.
+
+    python -m bench etl                          # 100k and 1M students, 3 rounds
+    python -m bench etl --students 20000 --repeat 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from bench.seed import (
+    DEFAULT_ADMIN_DSN,
+    DEFAULT_TODAY,
+    BenchError,
+    Run,
+    _raise_on_sigterm,
+    child_init,
+    child_seed,
+    dsn_for,
+    log,
+    parse_sizes,
+    peak_rss_mb,
+    postgres_version,
+    serve_child,
+    sqlalchemy_url,
+    write_results,
+)
+
+NAME = "etl"
+DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results" / "etl.json"
+RATIO_TARGET = 0.7  # ETL rows/s ÷ raw ADBC rows/s, at least
+RSS_FLAT_TARGET = 1.5  # peak RSS at the largest size ÷ at the smallest, at most
+BENCH_KEY = "bench-etl-pseudonym-key-" + "k" * 40
+
+
+def child_raw(params: dict[str, Any]) -> dict[str, Any]:
+    """The baseline: the ETL's own SELECTs over ADBC, streamed and counted."""
+    import duckdb
+
+    from etl import extract
+
+    url = params["url"]
+    rows = 0
+    duck = duckdb.connect()
+    with tempfile.TemporaryDirectory() as scratch:
+        started = time.perf_counter()
+        with extract.open_source(url, Path(scratch), pg_driver="adbc") as source:
+            for table in extract.SOURCE_TABLES:
+                if source.table_columns(table.name) is None:
+                    continue  # a table of a later issue, absent: the ETL skips it too
+                cursor = source.cur  # type: ignore[attr-defined]
+                cursor.execute(extract.select_sql(source, table))
+                # The Arrow C stream the ETL hands to DuckDB; DuckDB drains it and keeps only a
+                # count (no pyarrow needed).
+                duck.register("raw_stream", cursor.fetch_arrow())
+                rows += int(duck.execute("SELECT count(*) FROM raw_stream").fetchall()[0][0])
+                duck.unregister("raw_stream")
+        seconds = time.perf_counter() - started
+    return {"seconds": seconds, "rows": rows, "peak_rss_mb": peak_rss_mb()}
+
+
+def child_etl(params: dict[str, Any]) -> dict[str, Any]:
+    """`xueji etl --mode full --pg-driver adbc` into a fresh warehouse folder."""
+    from etl import pipeline
+
+    warehouse = Path(params["warehouse"])
+    started = time.perf_counter()
+    manifest = pipeline.run(
+        params["url"], warehouse, pseudonym_key=BENCH_KEY, mode="full", pg_driver="adbc", keep=1
+    )
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "snapshot": manifest.file, "peak_rss_mb": peak_rss_mb()}
+
+
+CHILDREN: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "init": child_init,
+    "seed": child_seed,
+    "raw": child_raw,
+    "etl": child_etl,
+}
+
+
+def child_main(argv: Sequence[str]) -> int:
+    return serve_child(CHILDREN, argv)
+
+
+def measure_size(run: Run, template: str, n: int, args: argparse.Namespace) -> dict[str, Any]:
+    seeded_db = run.create_database(f"etl_{n}", template=template)
+    log(f"[{n:,}] seeding {seeded_db}")
+    seeded = run.child_run(
+        "seed",
+        {
+            "students": n,
+            "years": args.years,
+            "seed": args.seed,
+            "provinces": [p.strip() for p in args.provinces.split(",") if p.strip()],
+            "today": args.today,
+            "chunk_students": 5_000,
+            "url": sqlalchemy_url(run.admin_dsn, seeded_db),
+            "modules": [],
+        },
+    )
+    with psycopg.connect(dsn_for(run.admin_dsn, seeded_db), autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE)")
+    log(f"[{n:,}] seeded in {seeded['seconds']:.0f} s")
+    url = sqlalchemy_url(run.admin_dsn, seeded_db)  # the form XUEJI_DATABASE_URL takes
+    raw_s: list[float] = []
+    etl_s: list[float] = []
+    rows = 0
+    raw_rss = etl_rss = 0.0
+    for round_no in range(1, args.repeat + 1):
+        raw = run.child_run("raw", {"url": url})
+        raw_s.append(raw["seconds"])
+        rows, raw_rss = raw["rows"], raw["peak_rss_mb"]
+        folder = Path(tempfile.mkdtemp(prefix="xueji-bench-etl-"))
+        try:
+            done = run.child_run("etl", {"url": url, "warehouse": str(folder)})
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        etl_s.append(done["seconds"])
+        etl_rss = max(etl_rss, done["peak_rss_mb"])
+        log(
+            f"[{n:,}] round {round_no}: raw ADBC {raw['seconds']:.2f} s ({rows:,} rows), "
+            f"etl {done['seconds']:.2f} s, peak RSS {done['peak_rss_mb']:.0f} MB"
+        )
+    run.drop_database(seeded_db)
+    r, e = statistics.median(raw_s), statistics.median(etl_s)
+    ratio = r / e if e else 0.0  # (rows/e) ÷ (rows/r)
+    return {
+        "students": n,
+        "source_rows": rows,
+        "raw_s": round(r, 3),
+        "raw_samples_s": [round(x, 3) for x in raw_s],
+        "raw_rows_per_s": round(rows / r) if r else None,
+        "raw_peak_rss_mb": round(raw_rss, 1),
+        "etl_s": round(e, 3),
+        "etl_samples_s": [round(x, 3) for x in etl_s],
+        "etl_rows_per_s": round(rows / e) if e else None,
+        "etl_peak_rss_mb": round(etl_rss, 1),
+        "ratio": round(ratio, 2),
+        "verdict": "PASS" if ratio >= RATIO_TARGET else "BELOW",
+    }
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench etl", description=__doc__)
+    parser.add_argument("--students", type=parse_sizes, default=parse_sizes("100000,1000000"))
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--years", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--provinces", default="11,64,46")
+    parser.add_argument("--today", default=DEFAULT_TODAY)
+    parser.add_argument("--pg-dsn", default=os.environ.get("XUEJI_BENCH_PG_DSN", DEFAULT_ADMIN_DSN))
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    if args.repeat < 1:
+        print("--repeat must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        pg_version = postgres_version(args.pg_dsn)
+    except psycopg.Error as exc:
+        print(f"PostgreSQL unreachable at {args.pg_dsn!r}: {exc}", file=sys.stderr)
+        return 2
+    load_start = os.getloadavg()
+    previous = signal.signal(signal.SIGTERM, _raise_on_sigterm)
+    run = Run(args.pg_dsn, module="bench.etl")
+    sizes: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    try:
+        template = run.create_database("etl_template")
+        run.child_run("init", {"url": sqlalchemy_url(args.pg_dsn, template)})
+        for n in args.students:
+            sizes.append(measure_size(run, template, n, args))
+    except BenchError as exc:
+        log(f"bench etl failed: {exc}")
+        return 1
+    except KeyboardInterrupt:
+        log("bench etl interrupted; dropping its databases")
+        return 130
+    finally:
+        run.close()
+        signal.signal(signal.SIGTERM, previous)
+
+    print()
+    print(
+        f"bench etl — xueji etl (full, ADBC) vs raw ADBC extraction on PostgreSQL {pg_version}, "
+        f"{os.cpu_count()} CPUs; median of {args.repeat} round(s)"
+    )
+    header = (
+        f"{'students':>10} {'rows':>11} {'raw s':>8} {'etl s':>8} {'raw rows/s':>11} "
+        f"{'etl rows/s':>11} {'ratio':>6} {'verdict':>8} {'etl RSS MB':>11}"
+    )
+    print(header)
+    print("-" * len(header))
+    for s in sizes:
+        print(
+            f"{s['students']:>10,} {s['source_rows']:>11,} {s['raw_s']:>8.2f} {s['etl_s']:>8.2f} "
+            f"{s['raw_rows_per_s']:>11,} {s['etl_rows_per_s']:>11,} {s['ratio']:>6.2f} "
+            f"{s['verdict']:>8} {s['etl_peak_rss_mb']:>11.0f}"
+        )
+    rss_ratio = None
+    if len(sizes) > 1 and sizes[0]["etl_peak_rss_mb"]:
+        rss_ratio = round(sizes[-1]["etl_peak_rss_mb"] / sizes[0]["etl_peak_rss_mb"], 2)
+        verdict = "PASS" if rss_ratio <= RSS_FLAT_TARGET else "BELOW"
+        print(
+            f"peak RSS {sizes[-1]['students']:,} ÷ {sizes[0]['students']:,} students: "
+            f"{rss_ratio:.2f} (target ≤ {RSS_FLAT_TARGET}): {verdict}"
+        )
+    print(f"target: etl rows/s ≥ {RATIO_TARGET} × raw ADBC rows/s of the same tables")
+    write_results(
+        args.output,
+        NAME,
+        started=started,
+        pg_version=pg_version,
+        load_start=load_start,
+        options={k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        targets={"ratio_min": RATIO_TARGET, "rss_ratio_max": RSS_FLAT_TARGET},
+        sizes=sizes,
+        rss_ratio=rss_ratio,
+    )
+    missed = any(s["verdict"] != "PASS" for s in sizes) or (
+        rss_ratio is not None and rss_ratio > RSS_FLAT_TARGET
+    )
+    return 1 if (args.strict and missed) else 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "_child":
+        sys.exit(child_main(sys.argv[2:]))
+    sys.exit(main())
