@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import statistics
 import sys
 import time
@@ -29,18 +28,16 @@ from typing import Any
 import psycopg
 
 from bench.seed import (
-    DEFAULT_ADMIN_DSN,
-    DEFAULT_TODAY,
     BenchError,
     Run,
-    _raise_on_sigterm,
     child_init,
     child_seed,
     dsn_for,
     log,
-    parse_sizes,
+    nation_parser,
     peak_rss_mb,
-    postgres_version,
+    run_nations,
+    seed_nation,
     serve_child,
     sqlalchemy_url,
     write_results,
@@ -113,29 +110,13 @@ def baseline(run: Run, dbname: str) -> tuple[float, int]:
 
 
 def measure_size(run: Run, template: str, n: int, args: argparse.Namespace) -> dict[str, Any]:
-    seeded_db = run.create_database(f"lifecycle_{n}", template=template)
-    log(f"[{n:,}] seeding {seeded_db}")
-    seeded = run.child_run(
-        "seed",
-        {
-            "students": n,
-            "years": args.years,
-            "seed": args.seed,
-            "provinces": [p.strip() for p in args.provinces.split(",") if p.strip()],
-            "today": args.today,
-            "chunk_students": 5_000,
-            "url": sqlalchemy_url(run.admin_dsn, seeded_db),
-            "modules": [],
-        },
-    )
+    seeded_db = seed_nation(run, template, f"lifecycle_{n}", n, args)
     with psycopg.connect(dsn_for(run.admin_dsn, seeded_db), autocommit=True) as conn:
         conn.execute(
             "INSERT INTO school_year (code, start_date, end_date) "
             "VALUES (%s, '2027-09-01', '2028-08-31')",
             (TO_YEAR,),
         )
-        conn.execute("VACUUM (ANALYZE)")
-    log(f"[{n:,}] seeded in {seeded['seconds']:.0f} s")
     base_s: list[float] = []
     promo_s: list[float] = []
     rows = promoted = classes = 0
@@ -177,50 +158,14 @@ def measure_size(run: Run, template: str, n: int, args: argparse.Namespace) -> d
     }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bench lifecycle", description=__doc__)
-    parser.add_argument("--students", type=parse_sizes, default=parse_sizes("100000,1000000"))
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--years", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--provinces", default="11,64,46")
-    parser.add_argument("--today", default=DEFAULT_TODAY)
-    parser.add_argument("--pg-dsn", default=os.environ.get("XUEJI_BENCH_PG_DSN", DEFAULT_ADMIN_DSN))
-    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
-    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
-    return parser
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
-    if args.repeat < 1:
-        print("--repeat must be at least 1", file=sys.stderr)
-        return 2
-    try:
-        pg_version = postgres_version(args.pg_dsn)
-    except psycopg.Error as exc:
-        print(f"PostgreSQL unreachable at {args.pg_dsn!r}: {exc}", file=sys.stderr)
-        return 2
-    load_start = os.getloadavg()
-    previous = signal.signal(signal.SIGTERM, _raise_on_sigterm)
-    run = Run(args.pg_dsn, module="bench.lifecycle")
-    sizes: list[dict[str, Any]] = []
-    started = time.perf_counter()
-    try:
-        template = run.create_database("lifecycle_template")
-        run.child_run("init", {"url": sqlalchemy_url(args.pg_dsn, template)})
-        for n in args.students:
-            sizes.append(measure_size(run, template, n, args))
-    except BenchError as exc:
-        log(f"bench lifecycle failed: {exc}")
-        return 1
-    except KeyboardInterrupt:
-        log("bench lifecycle interrupted; dropping its databases")
-        return 130
-    finally:
-        run.close()
-        signal.signal(signal.SIGTERM, previous)
-
+    args = nation_parser("python -m bench lifecycle", __doc__, DEFAULT_OUTPUT).parse_args(
+        list(sys.argv[1:] if argv is None else argv)
+    )
+    done = run_nations(args, NAME, "bench.lifecycle", measure_size)
+    if isinstance(done, int):
+        return done
+    sizes, pg_version = done.sizes, done.pg_version
     print()
     print(
         f"bench lifecycle — annual promotion {FROM_YEAR} → {TO_YEAR} on PostgreSQL {pg_version}, "
@@ -245,9 +190,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     write_results(
         args.output,
         NAME,
-        started=started,
+        started=done.started,
         pg_version=pg_version,
-        load_start=load_start,
+        load_start=done.load_start,
         options={k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         targets={"ratio_max": RATIO_TARGET},
         sizes=sizes,

@@ -527,6 +527,96 @@ def format_table(results: Sequence[SizeResult]) -> str:
     return "\n".join(lines)
 
 
+def nation_parser(prog: str, description: str | None, output: Path) -> argparse.ArgumentParser:
+    """The options every benchmark over a seeded nation takes (sizes, rounds, the seed's
+    options, the PostgreSQL server, where the JSON goes, --strict)."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--students", type=parse_sizes, default=parse_sizes("100000,1000000"))
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--years", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--provinces", default="11,64,46")
+    parser.add_argument("--today", default=DEFAULT_TODAY)
+    parser.add_argument("--pg-dsn", default=os.environ.get("XUEJI_BENCH_PG_DSN", DEFAULT_ADMIN_DSN))
+    parser.add_argument("--output", type=Path, default=output)
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    return parser
+
+
+def seed_nation(run: Run, template: str, name: str, n: int, args: argparse.Namespace) -> str:
+    """A database cloned from the initialised template and seeded with n students (the seed's
+    own child), VACUUM (ANALYZE)d; its name."""
+    seeded_db = run.create_database(name, template=template)
+    log(f"[{n:,}] seeding {seeded_db}")
+    seeded = run.child_run(
+        "seed",
+        {
+            "students": n,
+            "years": args.years,
+            "seed": args.seed,
+            "provinces": [p.strip() for p in args.provinces.split(",") if p.strip()],
+            "today": args.today,
+            "chunk_students": 5_000,
+            "url": sqlalchemy_url(run.admin_dsn, seeded_db),
+            "modules": [],
+        },
+    )
+    with psycopg.connect(dsn_for(run.admin_dsn, seeded_db), autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE)")
+    log(f"[{n:,}] seeded in {seeded['seconds']:.0f} s")
+    return seeded_db
+
+
+@dataclass
+class NationRun:
+    """What a benchmark over seeded nations reports: each size's figures, and the run's
+    context for write_results."""
+
+    sizes: list[dict[str, Any]]
+    pg_version: str
+    load_start: tuple[float, float, float]
+    started: float
+
+
+def run_nations(
+    args: argparse.Namespace,
+    name: str,
+    module: str,
+    measure: Callable[[Run, str, int, argparse.Namespace], dict[str, Any]],
+) -> NationRun | int:
+    """Check the options and the server, initialise a template database, call ``measure``
+    for each size, and drop every database made — also when interrupted. Returns the figures,
+    or the exit status when the run could not be completed."""
+    if args.repeat < 1:
+        print("--repeat must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        pg_version = postgres_version(args.pg_dsn)
+    except psycopg.Error as exc:
+        print(f"PostgreSQL unreachable at {args.pg_dsn!r}: {exc}", file=sys.stderr)
+        return 2
+    load_start = os.getloadavg()
+    previous = signal.signal(signal.SIGTERM, _raise_on_sigterm)
+    run = Run(args.pg_dsn, module=module)
+    sizes: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    try:
+        template = run.create_database(f"{name}_template")
+        run.child_run("init", {"url": sqlalchemy_url(args.pg_dsn, template)})
+        for n in args.students:
+            sizes.append(measure(run, template, n, args))
+    except BenchError as exc:
+        log(f"bench {name} failed: {exc}")
+        return 1
+    except KeyboardInterrupt:
+        log(f"bench {name} interrupted; dropping its databases")
+        return 130
+    finally:
+        run.close()
+        signal.signal(signal.SIGTERM, previous)
+    return NationRun(sizes, pg_version, load_start, started)
+
+
 def postgres_version(admin_dsn: str) -> str:
     with psycopg.connect(admin_dsn) as conn:
         row = conn.execute("SHOW server_version").fetchone()
