@@ -315,9 +315,12 @@ def privacy(con: duckdb.DuckDBPyConnection, tables: list[schema.Table]) -> list[
         f"regexp_matches(v, '{PATTERNS[label]}'))"
         for label in labels
     )
+    # A value equal to a public reference name (a code label, a school or region name) says
+    # nothing about a person even when someone's name or address happens to be the same.
     rows = con.execute(
         f"SELECT t, c, {counts}, COUNT(*) FILTER (WHERE {sensitive_hash_sql('v')} IN "
-        f"(SELECT h FROM stg.sensitive)) FROM xj_scan GROUP BY t, c"
+        f"(SELECT h FROM stg.sensitive) AND {sensitive_hash_sql('v')} NOT IN "
+        f"(SELECT h FROM stg.reference_names)) FROM xj_scan GROUP BY t, c"
     ).fetchall()
     for row in rows:
         hits = {label: int(n) for label, n in zip(labels, row[2:-1], strict=True) if n}
