@@ -46,6 +46,7 @@ AUDITED_TABLES = frozenset(
         "graduation",
         "diploma",
         "attendance",
+        "info_change_request",
         "student_file",
         "code_item",
         "region",
@@ -70,6 +71,7 @@ STUDENT_ROWS = frozenset(
         "graduation",
         "diploma",
         "attendance",
+        "info_change_request",
     }
 )
 _BEFORE, _AFTER, _OLD = "xueji_audit_before", "xueji_audit_after", "xueji_audit_old"

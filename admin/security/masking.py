@@ -23,6 +23,8 @@ PERSONAL_COLUMNS = frozenset(
         "photo_ref",
         "employer",
         "payload",  # a diploma's signed payload carries the full name
+        "previous",  # 信息变更: old and new values of name, ID number …
+        "changes",
     }
 )
 # Roles that see full values in audit entries.

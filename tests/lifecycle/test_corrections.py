@@ -148,6 +148,19 @@ def test_key_correction_filed_and_approved_by_the_county(lc):
         )
         s.commit()
         assert made.kind == "key" and made.state == "pending" and len(made.files) == 1
+        filed = s.scalars(
+            select(AuditLog).where(
+                AuditLog.table_name == "info_change_request", AuditLog.row_pk == str(made.id)
+            )
+        ).all()
+        assert [e.action for e in filed] == ["insert"]  # the request itself is audited
+        # A school leader reading the audit trail does not see the new ID number in it.
+        from admin.security.masking import mask_changes
+
+        assert new_id in str(filed[0].changes)
+        assert new_id not in str(
+            mask_changes("info_change_request", filed[0].changes, _scope(lc, "lead_s"))
+        )
         assert service.changes_of(made) == {"id_number": new_id, "name": student.name + "娜"}
         with pytest.raises(RuleError) as refused:  # one pending change per student
             service.file_key_correction(
