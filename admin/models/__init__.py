@@ -3,7 +3,20 @@ Alembic sees FAB's ab_* tables and ours in one history."""
 
 from flask_appbuilder import Model
 
-from .academics import Attendance, TeachingAssignment
+from .academics import (
+    Attendance,
+    Evaluation,
+    EvaluationObjection,
+    EvaluationRecord,
+    Exam,
+    ExamClass,
+    ExamSubject,
+    Notification,
+    Score,
+    TeachingAssignment,
+    TermEvaluation,
+    TimetableSlot,
+)
 from .audit import AuditLog
 from .codes import CodeItem, CodeSet
 from .corrections import InfoChangeRequest
@@ -30,12 +43,19 @@ __all__ = [
     "CodeItem",
     "CodeSet",
     "Enrollment",
+    "Evaluation",
+    "EvaluationObjection",
+    "EvaluationRecord",
+    "Exam",
+    "ExamClass",
+    "ExamSubject",
     "Diploma",
     "Graduation",
     "InfoChangeRequest",
     "Guardian",
     "JNumberSequence",
     "Model",
+    "Notification",
     "ParentLink",
     "PasswordResetToken",
     "Region",
@@ -48,8 +68,11 @@ __all__ = [
     "StudentFile",
     "StudentIdDocument",
     "StudentNumberHistory",
+    "Score",
     "TeachingAssignment",
     "Term",
+    "TermEvaluation",
+    "TimetableSlot",
     "UserScope",
     "metadata",
 ]

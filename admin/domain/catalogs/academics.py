@@ -163,3 +163,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{field}: {value} is out of range; it must be more than 0 and at most {max} hours",
     },
 }
+
+# Subjects (code set ``subject``) each stage teaches: 义务教育课程方案（2022年版） for 小学 and 初中
+# (科学 in primary, 物理/化学/生物学 in junior; 历史/地理 from 初中), 普通高中课程方案（2017年版
+# 2020年修订） for 高中 (思想政治 instead of 道德与法治; 信息技术 and 通用技术).
+SUBJECTS_BY_STAGE: dict[str, tuple[str, ...]] = {
+    "primary": (
+        "moral", "chinese", "math", "foreign", "science", "it", "pe", "music", "art",
+        "labor", "practice",
+    ),
+    "junior": (
+        "moral", "chinese", "math", "foreign", "history", "geograph", "physics", "chem",
+        "biology", "it", "pe", "music", "art", "labor", "practice",
+    ),
+    "senior": (
+        "politics", "chinese", "math", "foreign", "history", "geograph", "physics", "chem",
+        "biology", "it", "tech", "pe", "music", "art", "labor",
+    ),
+}  # fmt: skip
