@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -39,6 +38,7 @@ from ..models import Diploma, Graduation, School, SchoolYear
 from ..models.students import utcnow
 from ..security.masking import mask_value
 from ..security.scope import Scope, school_in_scope
+from .pdf import cjk_font
 
 FIELD = "diploma"
 DOCUMENT_FORMAT = "xueji-diploma/1"
@@ -396,34 +396,10 @@ def verify_document(
 
 # --- PDF ----------------------------------------------------------------------------------
 
-FONT_NAME = "XueJiDiplomaCJK"
-FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-)
-_font_lock = threading.Lock()
 STAGE_ZH = {"primary": "小学", "junior": "初级中学", "senior": "高级中学"}
 TITLE_ZH = {"1": "毕业证书", "2": "结业证书"}
 VERDICT_ZH = {"1": "准予毕业", "2": "准予结业"}
 SEX_ZH = {"1": "男", "2": "女"}
-
-
-def _cjk_font() -> str:
-    """A certificate without Chinese glyphs is useless, so no Latin fallback: a missing font
-    is a refusal naming the package to install."""
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    with _font_lock:
-        if FONT_NAME in pdfmetrics.getRegisteredFontNames():
-            return FONT_NAME
-        candidates = (os.environ.get("XUEJI_PDF_FONT", ""), *FONT_CANDIDATES)
-        for path in candidates:
-            if path and os.path.exists(path):
-                kwargs = {"subfontIndex": 0} if path.endswith(".ttc") else {}
-                pdfmetrics.registerFont(TTFont(FONT_NAME, path, **kwargs))
-                return FONT_NAME
-    raise RuleError([Violation("diploma.no_font", FIELD, {})])
 
 
 def _zh_date(iso: str) -> str:
@@ -442,7 +418,7 @@ def render_pdf(diploma: Diploma, verification_url: str) -> bytes:
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfgen.canvas import Canvas
 
-    font = _cjk_font()
+    font = cjk_font(FIELD)
     p = rules.Payload.from_json(diploma.payload)
     width, height = landscape(A4)
     out = io.BytesIO()

@@ -14,10 +14,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{field}: no signing key is available ({folder}); the administrator must run "
         "xueji init",
     },
-    "diploma.no_font": {
-        "zh_CN": "{field}：服务器缺少中文字体，无法生成证书；请安装 fonts-wqy-microhei "
+    "pdf.no_font": {
+        "zh_CN": "{field}：服务器缺少中文字体，无法生成PDF；请安装 fonts-wqy-microhei "
         "或设置 XUEJI_PDF_FONT",
-        "en": "{field}: the server has no Chinese font to print the certificate; install "
+        "en": "{field}: the server has no Chinese font to print the PDF; install "
         "fonts-wqy-microhei or set XUEJI_PDF_FONT",
     },
     "diploma.not_approved": {
