@@ -195,6 +195,49 @@ def _run_seed(options: Any) -> None:
     )
 
 
+@main.command("seed-teaching")
+@click.option("--seed", "seed_value", default=2026, show_default=True, type=int)
+@click.option("--years", default=2, show_default=True, type=int, help="school years, current first")
+@click.option("--today", default=None, help="YYYY-MM-DD (default: XUEJI_TODAY or today)")
+@friendly_errors
+def seed_teaching_command(seed_value: int, years: int, today: str | None) -> None:
+    """Add demo timetables, attendance, exams, scores and evaluations to a seeded registry."""
+    from .services.seed_teaching import TeachingOptions
+
+    try:
+        day = date.fromisoformat(today or os.environ.get("XUEJI_TODAY") or date.today().isoformat())
+    except ValueError:
+        fail(f"--today: write the date as YYYY-MM-DD, got {today}")
+    options = TeachingOptions(seed=seed_value, years=years, today=day)
+    problems = options.validate()
+    if problems:
+        fail("; ".join(problems))
+    _run_seed_teaching(options)
+
+
+def _run_seed_teaching(options: Any) -> None:
+    from .extensions import db
+    from .services.seed_teaching import TeachingSeedRefused, seed_teaching
+    from .services.status_changes import settings_from_config
+
+    app = _app()
+    with app.app_context():
+        # The school calendar of the attendance screens (XUEJI_HOLIDAYS).
+        options.calendar = settings_from_config(app.config).workflow.calendar
+        try:
+            report = seed_teaching(db.engine, options)
+        except TeachingSeedRefused as exc:
+            fail(str(exc))
+    counts = report.counts
+    click.echo(
+        f"teaching records for {report.students:,} students ({', '.join(report.school_years)}): "
+        f"{counts['timetable_slot']:,} timetable slots, {counts['attendance']:,} attendance "
+        f"marks, {counts['exam']:,} exams with {counts['score']:,} scores, "
+        f"{counts['term_evaluation']:,} term evaluations ({counts['evaluation']:,} grades, "
+        f"{counts['evaluation_record']:,} records)"
+    )
+
+
 @main.command(
     "etl",
     context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
@@ -254,9 +297,24 @@ def demo_command(host: str, port: int, students: int, no_serve: bool) -> None:
         from .services.accounts import ensure_demo_accounts
 
         accounts = ensure_demo_accounts()
+        # Teaching records once, and only on a registry `xueji seed` built (a real one has
+        # no seed entry in its audit log).
+        seeded = db.session.execute(
+            text("SELECT COUNT(*) FROM audit_log WHERE action = 'seed' AND table_name = 'student'")
+        ).scalar_one()
+        from .services.seed_teaching import GUARDED_TABLES, TeachingOptions
+
+        has_teaching = any(
+            db.session.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one()
+            for table in GUARDED_TABLES
+        )
+    teaching_added = bool(seeded and not has_teaching)
+    if teaching_added:
+        click.echo("adding demo teaching records (xueji seed-teaching) …")
+        _run_seed_teaching(TeachingOptions(today=date.today()))
     from .config import warehouse_dir
 
-    if not (warehouse_dir() / "CURRENT").exists():
+    if teaching_added or not (warehouse_dir() / "CURRENT").exists():
         click.echo("building the warehouse snapshot (xueji etl) …")
         if _run_etl([]) != 0:
             fail("the warehouse snapshot could not be built (see above)")

@@ -181,9 +181,53 @@ def build_config() -> dict[str, object]:
         # Contact details not confirmed with the family for this many months are listed in the
         # staleness report (学籍管理 › 联系方式核对).
         "XUEJI_CONTACT_STALE_MONTHS": _int("XUEJI_CONTACT_STALE_MONTHS", 12, minimum=1),
+        # 课程表 (admin/services/timetable.py): lessons per day, Saturday lessons, and rooms
+        # several classes may use at once (comma-separated, e.g. 操场,体育馆).
+        "XUEJI_TIMETABLE_PERIODS": _int("XUEJI_TIMETABLE_PERIODS", 8, minimum=1),
+        "XUEJI_TIMETABLE_SATURDAY": _flag("XUEJI_TIMETABLE_SATURDAY", False),
+        "XUEJI_TIMETABLE_SHARED_ROOMS": os.environ.get(
+            "XUEJI_TIMETABLE_SHARED_ROOMS", "操场,体育馆"
+        ),
         **login_hardening(),
         **workflow_settings(),
         **diploma_settings(),
+        **exam_settings(),
+    }
+
+
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    value = value.strip().lower()
+    if value not in choices:
+        raise ConfigError(f"{name}={value}: must be one of {', '.join(choices)}")
+    return value
+
+
+def _strict_flag(name: str, default: bool) -> bool:
+    """A yes/no setting where a typo must not silently mean "no"."""
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    text = value.strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name}={value}: write true or false")
+
+
+def exam_settings() -> dict[str, object]:
+    """考试与成绩 (admin/services/exams.py): tie ranks "competition" (1, 2, 2, 4) or "dense"
+    (1, 2, 2, 3); 缺考 left out of statistics ("exclude") or counted as 0 ("zero"); what
+    parents see (the 2021 rules: scores yes, ranks no in 义务教育; ranks in 高中)."""
+    return {
+        "XUEJI_RANK_TIES": _choice("XUEJI_RANK_TIES", "competition", ("competition", "dense")),
+        "XUEJI_SCORE_ABSENT": _choice("XUEJI_SCORE_ABSENT", "exclude", ("exclude", "zero")),
+        "XUEJI_PARENT_SCORES_COMPULSORY": _strict_flag("XUEJI_PARENT_SCORES_COMPULSORY", True),
+        "XUEJI_PARENT_RANKS_COMPULSORY": _strict_flag("XUEJI_PARENT_RANKS_COMPULSORY", False),
+        "XUEJI_PARENT_RANKS_SENIOR": _strict_flag("XUEJI_PARENT_RANKS_SENIOR", True),
     }
 
 
@@ -236,4 +280,6 @@ def workflow_settings() -> dict[str, object]:
         "XUEJI_TRANSFER_IN_GRADUATING_GRADE": _flag("XUEJI_TRANSFER_IN_GRADUATING_GRADE", True),
         # The business date (deadlines, freezes); empty = the calendar date. For demos/tests.
         "XUEJI_TODAY": today,
+        # 综合素质评价 公示期 in working days (admin/services/evaluations.py).
+        "XUEJI_EVALUATION_PUBLICITY_DAYS": _int("XUEJI_EVALUATION_PUBLICITY_DAYS", 5, minimum=1),
     }

@@ -12,8 +12,12 @@ from .codes.views import CodeItemView
 from .corrections.views import InfoChangeTodoView, InfoChangeView, StaleContactsView
 from .diplomas.api import DiplomaApi
 from .diplomas.views import DiplomaView, VerifyView
+from .evaluations.views import EvaluationView
+from .exams.views import ExamView
 from .geo.views import RegionApi, RegionView
 from .help.views import HelpView
+from .notifications.views import MessagesView
+from .parents.views import ParentLinkView, ParentPortalView
 from .registry.api import EnrollmentApi, GuardianApi, StudentApi
 from .registry.graduation import GraduationView
 from .registry.importing import StudentImportView
@@ -25,6 +29,7 @@ from .schools.api import SchoolApi, SchoolClassApi, SchoolYearApi
 from .schools.views import SchoolClassView, SchoolView, SchoolYearView
 from .status_changes.api import StatusChangeApi
 from .status_changes.views import StatusChangeOverdueView, StatusChangeTodoView, StatusChangeView
+from .timetable.views import TeachingAssignmentView, TimetableView
 from .uploads.views import StudentFileView
 
 REGISTRY = "Registry"
@@ -171,6 +176,37 @@ def register_views(appbuilder: AppBuilder) -> None:
         category_icon="fa-university",
     )
     add(
+        ExamView,
+        "Exams",
+        label=_l("Exams and scores"),
+        icon="fa-pencil-square-o",
+        category=SCHOOLS,
+        category_label=_l("School management"),
+        category_icon="fa-university",
+    )
+    add(
+        EvaluationView,
+        "Evaluation",
+        label=_l("Quality evaluation"),
+        icon="fa-star-half-o",
+        category=SCHOOLS,
+    )
+    add(TimetableView, "Timetable", label=_l("Timetable"), icon="fa-table", category=SCHOOLS)
+    appbuilder.add_link(
+        "MyTimetable",
+        href="/timetable/mine",
+        label=_l("My timetable"),
+        icon="fa-calendar-check-o",
+        category=SCHOOLS,
+    )
+    add(
+        TeachingAssignmentView,
+        "TeachingAssignments",
+        label=_l("Teaching assignments"),
+        icon="fa-id-badge",
+        category=SCHOOLS,
+    )
+    add(
         SchoolView,
         "Schools",
         label=_l("Schools"),
@@ -187,6 +223,11 @@ def register_views(appbuilder: AppBuilder) -> None:
         icon="fa-calendar",
         category=SCHOOLS,
     )
+    # --- 消息: every user's own messages (attendance alerts, results, evaluations) ----------
+    add(MessagesView, "Messages", label=_l("Messages"), icon="fa-envelope")
+    # --- 家长端: the parent's own children; linking accounts is on the student's page -----
+    add(ParentPortalView, "MyChild", label=_l("My child"), icon="fa-child")
+    appbuilder.add_view_no_menu(ParentLinkView)
     # --- dashboards (统计分析) -------------------------------------------------------------
     # Menu entries and the FAB permissions ("can_read" on Dashboards / SnapshotRefresh) of the
     # Dash app that create_app mounts at /dashboards/ (dashboards/app.py checks the same two

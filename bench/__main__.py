@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-BENCHMARKS: tuple[str, ...] = ("seed", "admin", "lifecycle", "importing", "etl")
+BENCHMARKS: tuple[str, ...] = ("seed", "admin", "lifecycle", "importing", "etl", "academics")
 
 USAGE = __doc__ or ""
 

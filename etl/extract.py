@@ -83,6 +83,11 @@ def _c(spec: str) -> tuple[Col, ...]:
     return tuple(out)
 
 
+_FINAL_EVALUATION = (
+    "SELECT 1 FROM term_evaluation te WHERE te.id = evaluation.term_evaluation_id AND "
+    "(te.state = 'final' OR (te.state = 'publicized' AND te.publicity_end < CURRENT_DATE))"
+)
+
 SOURCE_TABLES: tuple[SourceTable, ...] = (
     SourceTable(
         "region",
@@ -201,7 +206,9 @@ SOURCE_TABLES: tuple[SourceTable, ...] = (
         _c(
             "id:INTEGER student_id:INTEGER school_id:INTEGER school_year_id:INTEGER "
             "term_id:INTEGER dimension:VARCHAR level:VARCHAR"
-        ),
+        )
+        # Only grades that are final: finalized, or publicized with the period over.
+        + (Col("final", "BOOLEAN", f"EXISTS ({_FINAL_EVALUATION})"),),
         required=False,
     ),
     SourceTable(
@@ -268,7 +275,10 @@ RECONCILE_COUNTS: dict[str, tuple[str, str]] = {
     ),
     "fact_attendance": ("attendance", "SELECT COUNT(*) FROM attendance"),
     "fact_score": ("score", "SELECT COUNT(*) FROM score"),
-    "fact_evaluation": ("evaluation", "SELECT COUNT(*) FROM evaluation"),
+    "fact_evaluation": (
+        "evaluation",
+        "SELECT COUNT(*) FROM evaluation WHERE " + f"EXISTS ({_FINAL_EVALUATION})",
+    ),
     "fact_graduation": ("graduation", "SELECT COUNT(*) FROM graduation WHERE state = 'approved'"),
 }
 

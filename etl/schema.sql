@@ -293,7 +293,9 @@ CREATE TABLE fact_score (
 );
 
 -- Comprehensive quality evaluation (future: source table `evaluation`): one row per student,
--- term and dimension. The written record (写实) and teacher comments are not copied.
+-- term and dimension, once final (finalized, or publicized with the period over: drafts and
+-- grades under publicity or objection are not results yet). The written record (写实) and
+-- teacher comments are not copied.
 CREATE TABLE fact_evaluation (
     student_key       VARCHAR NOT NULL,  -- [fk dim_student.student_key] [hmac] the student
     school_key        INTEGER NOT NULL,  -- [fk dim_school.school_key] school
@@ -301,7 +303,7 @@ CREATE TABLE fact_evaluation (
     province_code     VARCHAR NOT NULL,  -- 2-digit province (Parquet partition)
     school_year_key   INTEGER NOT NULL,  -- [fk dim_school_year.school_year_key] school year
     term_key          INTEGER,           -- [fk dim_term.term_key] term; NULL for a yearly evaluation
-    dimension         VARCHAR NOT NULL,  -- [code evaluation_dimension] 思想品德 / 学业水平 / 身心健康 / 艺术素养 / 社会实践 …
+    dimension         VARCHAR NOT NULL,  -- [code evaluation_dimension] moral 思想品德 / academic 学业水平 / health 身心健康 / arts 艺术素养 / practice 社会实践
     level             VARCHAR            -- [code evaluation_level] A 优秀 / B 良好 / C 合格 / D 待合格
 );
 

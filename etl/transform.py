@@ -370,6 +370,7 @@ SELECT sm.student_key AS student_key, v.school_id AS school_key,
 FROM stg.evaluation v
 LEFT JOIN stg.student_map sm ON sm.id = v.student_id
 LEFT JOIN stg.school sc ON sc.id = v.school_id
+WHERE v.final
 """,
     "fact_graduation": """
 SELECT sm.student_key AS student_key, g.school_id AS school_key,

@@ -17,14 +17,24 @@ from ..base_views import business_date, current_locale, current_scope
 from ..domain.messages import RuleError
 from ..extensions import db
 from ..models import SchoolClass, Term
+from ..notifications.views import send_notice_mail
 from ..security.scope import criterion_for
 from ..services import attendance as service
+from ..services import notifications
 from ..services.codes import code_choices
 from ..services.status_changes import current_school_year, settings_from_config
 
 
 def _calendar() -> Any:
     return settings_from_config(current_app.config).workflow.calendar
+
+
+def _periods_per_day() -> int:
+    return int(current_app.config.get("XUEJI_TIMETABLE_PERIODS", service.DEFAULT_PERIODS_PER_DAY))
+
+
+def _period(text: str | None) -> int | None:
+    return int(text) if text and text.isdigit() else None
 
 
 def _day(text: str | None, default: date) -> date:
@@ -60,10 +70,14 @@ class AttendanceView(BaseView):
         classes = self._classes()
         klass = self._class(classes)
         day = _day(request.args.get("date"), business_date())
-        students, marks = [], {}
+        period = _period(request.args.get("period"))
+        students, marks, whole, lessons = [], {}, {}, {}
         if klass is not None:
             students = service.class_students(db.session, klass)
-            marks = service.day_marks(db.session, klass, day)
+            marks = service.day_marks(db.session, klass, day, period)
+            whole = service.day_marks(db.session, klass, day)
+            lessons = service.lesson_marks(db.session, klass, day)
+        kinds = code_choices("attendance_kind", current_locale())
         return self.render_template(
             "xueji/attendance.html",
             title=_l("Attendance"),
@@ -72,7 +86,12 @@ class AttendanceView(BaseView):
             day=day,
             students=students,
             marks=marks,
-            kinds=code_choices("attendance_kind", current_locale()),
+            whole=whole,
+            lessons=lessons,
+            period=period,
+            periods_per_day=_periods_per_day(),
+            kinds=kinds,
+            kind_names=dict(kinds),
             may_record=klass is not None and service.may_record(db.session, current_scope(), klass),
             school_day=klass is not None
             and bool(service.school_days(db.session, klass, day, day, _calendar())),
@@ -83,6 +102,7 @@ class AttendanceView(BaseView):
     def save(self) -> Any:
         klass = self._class(self._classes())
         day = _day(request.form.get("date"), business_date())
+        period = _period(request.form.get("period"))
         if klass is None:
             flash(_("Choose one of your classes."), "danger")
             return redirect(url_for("AttendanceView.index"))
@@ -101,8 +121,12 @@ class AttendanceView(BaseView):
                 today=business_date(),
                 calendar=_calendar(),
                 reason=request.form.get("reason", ""),
+                period=period,
+                periods_per_day=_periods_per_day(),
             )
+            notices = notifications.raise_attendance_alerts(db.session, klass, result.alerts)
             db.session.commit()
+            send_notice_mail(notices)
             flash(
                 _(
                     "Attendance of %(day)s saved: %(n)d marked, everyone else present.",
@@ -111,11 +135,24 @@ class AttendanceView(BaseView):
                 ),
                 "success",
             )
+            if notices:
+                flash(
+                    _(
+                        "%(n)d attendance alert message(s) sent to the class teacher, the "
+                        "school and the parents.",
+                        n=len(notices),
+                    ),
+                    "warning",
+                )
         except RuleError as exc:
             db.session.rollback()
             for violation in exc.violations:
                 flash(violation.message(current_locale()), "danger")
-        return redirect(url_for("AttendanceView.index", **{"class": klass.id, "date": day}))
+        return redirect(
+            url_for(
+                "AttendanceView.index", **{"class": klass.id, "date": day, "period": period or ""}
+            )
+        )
 
     @expose("/report")
     @has_access

@@ -25,7 +25,15 @@ from sqlalchemy import and_, event, inspect, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.base import NO_VALUE
 
-from ..models import School, SchoolClass, StatusChangeRequest, Student, UserScope
+from ..models import (
+    Exam,
+    School,
+    SchoolClass,
+    StatusChangeRequest,
+    Student,
+    TermEvaluation,
+    UserScope,
+)
 from ..models.students import utcnow
 from . import chain as audit_chain
 from .context import REASON_KEY, Actor, current_actor
@@ -375,6 +383,13 @@ def _context(obj: Any, table: str | None, resolver: _Resolver) -> tuple[Any, Any
         school_id = _value(obj, "school_id")
     elif table == "teaching_assignment":
         school_id = resolver.class_school(_value(obj, "class_id"))
+    elif table in ("timetable_slot", "exam"):
+        school_id = _value(obj, "school_id")
+    elif table in ("exam_subject", "exam_class"):
+        school_id = resolver.exam_school(_value(obj, "exam_id"))
+    elif table == "evaluation_objection":
+        student_id = resolver.evaluation_student(_value(obj, "term_evaluation_id"))
+        school_id = resolver.student_school(student_id)
     elif table == "user_scope":
         school_id, region_code = _value(obj, "school_id"), _value(obj, "region_prefix") or None
     elif table == "region":
@@ -396,7 +411,14 @@ class _Resolver:
         self.flushing: dict[tuple[str | None, Any], Any] = {}
         for obj in objects:
             table = _table(obj)
-            if table in ("student", "school", "school_class", "status_change_request"):
+            if table in (
+                "student",
+                "school",
+                "school_class",
+                "status_change_request",
+                "exam",
+                "term_evaluation",
+            ):
                 self.flushing[(table, _value(obj, "id"))] = obj
 
     def column(self, model: Any, pk: Any, key: str) -> Any:
@@ -428,6 +450,12 @@ class _Resolver:
 
     def class_school(self, class_id: Any) -> Any:
         return self.column(SchoolClass, class_id, "school_id")
+
+    def exam_school(self, exam_id: Any) -> Any:
+        return self.column(Exam, exam_id, "school_id")
+
+    def evaluation_student(self, term_evaluation_id: Any) -> Any:
+        return self.column(TermEvaluation, term_evaluation_id, "student_id")
 
     def request_student(self, request_id: Any) -> Any:
         return self.column(StatusChangeRequest, request_id, "student_id")

@@ -680,6 +680,7 @@ class ExamType(StrEnum):
     MONTHLY = "月考"
     WEEKLY = "周考"
     UNIT = "单元测验"
+    QUIZ = "平时测验"
     MOCK = "模拟考"
     PROFICIENCY = "学业水平考试"
     ZHONGKAO = "中考"
@@ -690,9 +691,9 @@ class ExamType(StrEnum):
 PUBLIC_EXAMS: Final[frozenset[ExamType]] = frozenset(
     {ExamType.PROFICIENCY, ExamType.ZHONGKAO, ExamType.GAOKAO}
 )
-# 2021 notice: no 周考, 月考, 单元考试 in 义务教育.
+# 2021 notice: no 周考, 月考, 单元考试 in 义务教育; a 平时测验 held as a paper exam is one of them.
 _BANNED_IN_COMPULSORY: Final[frozenset[ExamType]] = frozenset(
-    {ExamType.WEEKLY, ExamType.MONTHLY, ExamType.UNIT}
+    {ExamType.WEEKLY, ExamType.MONTHLY, ExamType.UNIT, ExamType.QUIZ}
 )
 BAND_ONLY_GRADES: Final[frozenset[str]] = frozenset({"11", "12"})  # 一、二年级
 
@@ -712,7 +713,7 @@ def check_exam_type(
     field: str = "exam_type",
 ) -> list[Violation]:
     """School exams the 2021 notice forbids: any paper exam in grades 1–2
-    (``exam.no_paper_exams``); 周考/月考/单元测验 in 义务教育, 期中 in primary school, mock exams
+    (``exam.no_paper_exams``); 周考/月考/单元测验/平时测验 in 义务教育, 期中 in primary school, mock exams
     outside the graduating grade of 初中 (``exam.type_not_allowed``). Senior high: no limits."""
     grade = grade_by_code(grade_code)
     if grade is None:

@@ -24,6 +24,10 @@ TOPICS: dict[str, Any] = {
     "diplomas": _l("Electronic diplomas"),
     "progression": _l("Progression to the next stage"),
     "attendance": _l("Attendance"),
+    "exams": _l("Exams and scores"),
+    "timetable": _l("Timetables and teaching assignments"),
+    "evaluation": _l("Comprehensive quality evaluation"),
+    "parents": _l("Parent accounts and the parent portal"),
     "search": _l("Finding students"),
 }
 

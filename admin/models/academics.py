@@ -291,8 +291,10 @@ class EvaluationRecord(Model):
 class Notification(Model):
     """An in-app message (消息) to one user, about one student where it concerns one: an
     attendance alert to a parent or class teacher, published results, an evaluation under
-    publicity. ``dedupe_key`` makes raising the same alert twice a no-op; ``emailed_at`` is set
-    once the copy went out by e-mail (when SMTP is configured)."""
+    publicity. The text is rendered in the reader's language from ``kind`` and ``params``
+    (JSON; admin/domain/catalogs/notifications.py), so nothing is frozen in one language.
+    ``dedupe_key`` makes raising the same alert twice a no-op; ``emailed_at`` is set once the
+    copy was handed to SMTP (when configured)."""
 
     __tablename__ = "notification"
     __table_args__ = (UniqueConstraint("user_id", "dedupe_key", name="uq_notification"),)
@@ -304,8 +306,7 @@ class Notification(Model):
     student_id = Column(Integer, ForeignKey("student.id"), index=True)
     kind = Column(String(24), nullable=False)
     dedupe_key = Column(String(120), nullable=False)
-    subject = Column(String(200), nullable=False)
-    body = Column(Text, nullable=False)
+    params = Column(Text, nullable=False, default="{}")
     link = Column(String(200))
     created_at = Column(DateTime, nullable=False, default=utcnow)
     read_at = Column(DateTime)

@@ -46,6 +46,21 @@ def mask_value(column: str, value: Any) -> Any:
     return "***"
 
 
+# Free text about one student, personal only in these tables (a "description" or "reason"
+# elsewhere is not): 综合素质评价 records, objections and the class teacher's comment.
+PERSONAL_TABLE_COLUMNS: dict[str, frozenset[str]] = {
+    "evaluation_record": frozenset({"description"}),
+    "evaluation_objection": frozenset({"reason"}),
+    "term_evaluation": frozenset({"comment"}),
+}
+
+
+def _mask(table: str | None, column: str, value: Any) -> Any:
+    if value is not None and column in PERSONAL_TABLE_COLUMNS.get(table or "", frozenset()):
+        return "***"
+    return mask_value(column, value)
+
+
 def mask_changes(table: str | None, changes: dict[str, Any], scope: Any) -> dict[str, Any]:
     if getattr(scope, "role", None) in UNMASKED_ROLES:
         return changes
@@ -53,9 +68,9 @@ def mask_changes(table: str | None, changes: dict[str, Any], scope: Any) -> dict
     for column, change in changes.items():
         if isinstance(change, dict) and ("old" in change or "new" in change):
             masked[column] = {
-                "old": mask_value(column, change.get("old")),
-                "new": mask_value(column, change.get("new")),
+                "old": _mask(table, column, change.get("old")),
+                "new": _mask(table, column, change.get("new")),
             }
         else:
-            masked[column] = mask_value(column, change)
+            masked[column] = _mask(table, column, change)
     return masked

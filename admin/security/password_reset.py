@@ -99,13 +99,8 @@ def _deliver(message: EmailMessage, settings: dict[str, Any]) -> None:
     try:
         send_mail(message, settings)
     except (OSError, smtplib.SMTPException) as exc:
-        log.error(
-            "password reset mail to %s not sent via %s:%s: %s",
-            message["To"],
-            settings["host"],
-            settings["port"],
-            exc,
-        )
+        # Never the address: nothing personal reaches the logs.
+        log.error("mail not sent via %s:%s: %s", settings["host"], settings["port"], exc)
     finally:
         with _pending_lock:
             _pending.discard(threading.current_thread())

@@ -63,6 +63,22 @@ METHOD_PERMISSIONS = {
     # attendance (admin/attendance)
     "save": "write",
     "report": "read",
+    # timetables and teaching assignments (admin/timetable)
+    "mine": "read",
+    "assign": "write",
+    "unassign": "write",
+    # messages (admin/notifications)
+    "open": "read",
+    "read_all": "read",
+    # parent portal and parent-account links (admin/parents)
+    "child": "read",
+    "attendance": "read",
+    "timetable": "read",
+    "results": "read",
+    "evaluation": "read",
+    "evaluation_pdf": "read",
+    "link": "write",
+    "unlink": "write",
     # help pages
     "index": "read",
     "page": "read",
@@ -73,6 +89,7 @@ R, RW, RWD = {"read"}, {"read", "write"}, {"read", "write", "delete"}
 # Resource → allowed actions, per role (Admin gets every permission).
 ROLE_PERMISSIONS: dict[str, dict[str, set[str]]] = {
     "BureauOfficer": {
+        "Message": R,  # their own messages (消息)
         "Student": R,
         "Guardian": R,
         "Enrollment": R,
@@ -95,6 +112,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, set[str]]] = {
     "BureauAnalyst": {"School": R, "SchoolYear": R, "Region": R, "Dashboards": R, "Help": R},
     "Leadership": {"School": R, "SchoolYear": R, "Region": R, "Dashboards": R, "Help": R},
     "SchoolRegistrar": {
+        "Message": R,  # their own messages (消息)
         "Student": RW,
         "Guardian": RWD,
         "Enrollment": RW,
@@ -108,9 +126,15 @@ ROLE_PERMISSIONS: dict[str, dict[str, set[str]]] = {
         "Diploma": RW,  # issues and prints the school's certificates
         "InfoChange": RW,  # files key-field corrections
         "Attendance": RW,  # any class of the school
+        "Exam": RW,  # sets up and publishes the school's exams, corrects published scores
+        "Timetable": RW,  # 课程表 of the school's classes
+        "TeachingAssignment": RW,  # 任课安排
+        "Evaluation": RW,  # 综合素质评价: any class of the school
+        "ParentLink": RW,  # links parent accounts after checking a guardian's ID
         "Help": R,
     },
     "SchoolLeader": {
+        "Message": R,  # their own messages (消息)
         "Student": R,
         "Guardian": R,
         "Enrollment": R,
@@ -125,19 +149,37 @@ ROLE_PERMISSIONS: dict[str, dict[str, set[str]]] = {
         "Diploma": R,
         "InfoChange": RW,  # reviews edits where the school turned review on
         "Attendance": R,
+        "Exam": R,
+        "Timetable": R,
+        "TeachingAssignment": R,
+        "Evaluation": RW,  # decides objections (grades read-only)
+        "ParentLink": R,
         "Help": R,
     },
     "Teacher": {
+        "Message": R,  # their own messages (消息)
         "Student": R,
         "Guardian": R,
         "Enrollment": R,
         "SchoolClass": R,
         "SchoolYear": R,
         "Attendance": RW,  # their own classes
+        "Exam": RW,  # enters scores of their own classes and subjects
+        "Timetable": R,  # their classes' and their own week
+        "TeachingAssignment": R,  # of their own classes
+        "Evaluation": RW,  # their own classes (grades: the class teacher)
         "Help": R,
     },
     # A parent downloads the child's certificate.
-    "Parent": {"Student": R, "Guardian": R, "Enrollment": R, "Diploma": R, "Help": R},
+    "Parent": {
+        "Student": R,
+        "Guardian": R,
+        "Enrollment": R,
+        "Diploma": R,
+        "Message": R,
+        "ParentPortal": R,  # admin/parents: the child's timetable, attendance, results…
+        "Help": R,
+    },
 }
 
 # Menu links (AppBuilder.add_link) → the (resource, action) they need.
@@ -145,6 +187,7 @@ MENU_LINKS: dict[str, tuple[str, str]] = {
     "StatusChangeApply": ("StatusChange", "write"),
     "GraduationPending": ("Graduation", "write"),
     "DiplomaIssue": ("Diploma", "write"),
+    "MyTimetable": ("Timetable", "read"),
 }
 
 # Personal-data resources: never granted to statistics-only roles (checked by a test).
@@ -161,5 +204,11 @@ PERSONAL_RESOURCES = frozenset(
         "Diploma",
         "InfoChange",
         "Attendance",
+        "Timetable",  # names teachers
+        "Exam",
+        "TeachingAssignment",
+        "Evaluation",
+        "ParentLink",
+        "ParentPortal",
     }
 )

@@ -251,7 +251,15 @@ class StatusChangeView(ActionOnlyModelView):
     def apply(self) -> Any:
         scope = current_scope()
         locale = current_locale()
-        source = request.form if request.method == "POST" else request.args
+        source: Any = request.form if request.method == "POST" else request.args
+        linked = source.get("student", "")
+        if (
+            not source.get("q")
+            and linked.isdigit()
+            and row_in_scope(db.session, scope, Student, int(linked))
+        ):
+            # From a message (a dropout warning): the student by id, never a number in a link.
+            source = {**source.to_dict(), "q": db.session.get(Student, int(linked)).student_number}
         lookup = (source.get("q") or "").strip()
         change_type = source.get("change_type") or ""
         kind = wf.REQUEST_TYPES.get(change_type)

@@ -50,39 +50,27 @@ def test_parquet_partitions_read_back_with_the_same_counts(built):
     assert not (warehouse / "parquet" / "fact_attendance").exists()
 
 
-def test_future_facts_are_skipped_then_filled(built, sqlite_copy, tmp_path):
+def test_teaching_facts_empty_then_filled(built, sqlite_copy, tmp_path):
     manifest = built["manifest"]
-    for fact in ("fact_score", "fact_evaluation"):
-        assert manifest.rows[fact] == 0
-        assert "absent" in manifest.skipped[fact]
-    # The tables exist (lifecycle, attendance), still empty.
-    assert manifest.rows["fact_graduation"] == manifest.rows["fact_attendance"] == 0
+    # The tables exist (teaching records, lifecycle), still empty.
+    for fact in ("fact_attendance", "fact_score", "fact_evaluation", "fact_graduation"):
+        assert manifest.rows[fact] == 0, fact
 
     path = sqlite_copy.split("///", 1)[1]
     with sqlite3.connect(path) as db:
-        db.executescript(
-            """
-            CREATE TABLE exam (id INTEGER PRIMARY KEY, school_id INTEGER, term_id INTEGER,
-                grade_code VARCHAR(2), kind VARCHAR(8), exam_date DATE, name VARCHAR(40));
-            CREATE TABLE score (id INTEGER PRIMARY KEY, exam_id INTEGER, student_id INTEGER,
-                subject_code VARCHAR(8), score NUMERIC(5, 1), full_mark NUMERIC(5, 1),
-                level VARCHAR(2), absent BOOLEAN);
-            CREATE TABLE evaluation (id INTEGER PRIMARY KEY, student_id INTEGER, school_id INTEGER,
-                school_year_id INTEGER, term_id INTEGER, dimension VARCHAR(16), level VARCHAR(2),
-                comment TEXT);
-            """
-        )
         enrolled = db.execute(
             "SELECT e.student_id, e.class_id, e.school_id, e.school_year_id FROM enrollment e "
             "WHERE e.school_year_id = (SELECT MAX(school_year_id) FROM enrollment) "
             "ORDER BY e.id LIMIT 200"
         ).fetchall()
-        term = db.execute("SELECT id FROM term ORDER BY id LIMIT 1").fetchone()[0]
+        term, later_term = [r[0] for r in db.execute("SELECT id FROM term ORDER BY id LIMIT 2")]
         outcome = db.execute(
             "SELECT code FROM code_item WHERE code_set = 'graduation_outcome' LIMIT 1"
         ).fetchone()[0]
         db.execute(
-            "INSERT INTO exam VALUES (1, ?, ?, '16', 'final', '2026-01-10', '期末考试')",
+            "INSERT INTO exam (id, school_id, term_id, grade_code, name, kind, exam_date, state, "
+            "created_at, version) VALUES (1, ?, ?, '16', '期末考试', 'final', '2026-01-10', "
+            "'published', '2026-01-10 08:00:00', 1)",
             (enrolled[0][2], term),
         )
         for i, (student, klass, school, year) in enumerate(enrolled, start=1):
@@ -93,13 +81,38 @@ def test_future_facts_are_skipped_then_filled(built, sqlite_copy, tmp_path):
                 (i, student, klass, school),
             )
             db.execute(
-                "INSERT INTO score VALUES (?, 1, ?, 'math', ?, 100, NULL, 0)",
-                (i, student, 60 + i % 40),
+                "INSERT INTO score (id, exam_id, student_id, class_id, subject_code, score, "
+                "full_mark, absent, entered_at) VALUES (?, 1, ?, ?, 'math', ?, 100, 0, "
+                "'2026-01-11 08:00:00')",
+                (i, student, klass, 60 + i % 40),
             )
-            db.execute(
-                "INSERT INTO evaluation VALUES (?, ?, ?, ?, NULL, 'moral', 'A', '表现良好')",
-                (i, student, school, year),
-            )
+            # Final evaluations count; one more student's grades are still under publicity.
+            for te_id, state, end in (
+                (i, "final", "2026-01-20"),
+                (i + 1000, "publicized", "2999-01-01"),
+            ):
+                if state == "publicized" and i != 1:
+                    continue
+                db.execute(
+                    "INSERT INTO term_evaluation (id, student_id, term_id, school_id, class_id, "
+                    "state, publicity_end, publicity_rounds, comment, updated_at, version) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, 1, '表现良好', '2026-01-20 08:00:00', 1)",
+                    (
+                        te_id,
+                        student,
+                        term if state == "final" else later_term,
+                        school,
+                        klass,
+                        state,
+                        end,
+                    ),
+                )
+                db.execute(
+                    "INSERT INTO evaluation (id, term_evaluation_id, student_id, school_id, "
+                    "school_year_id, term_id, dimension, level) VALUES (?, ?, ?, ?, ?, ?, "
+                    "'moral', 'A')",
+                    (te_id, te_id, student, school, year, term if state == "final" else later_term),
+                )
             db.execute(
                 "INSERT INTO graduation (id, student_id, school_id, school_year_id, stage, "
                 "grade_code, outcome, graduated_on, state, filed_at) VALUES (?, ?, ?, ?, "

@@ -428,6 +428,11 @@ def test_five_levels_and_custom_cuts() -> None:
         ("21", ExamType.MIDTERM, None),
         ("21", ExamType.WEEKLY, "exam.type_not_allowed"),
         ("22", ExamType.UNIT, "exam.type_not_allowed"),
+        ("15", ExamType.QUIZ, "exam.type_not_allowed"),  # 平时测验: banned like 单元测验
+        ("23", ExamType.QUIZ, "exam.type_not_allowed"),
+        ("12", ExamType.QUIZ, "exam.no_paper_exams"),
+        ("32", ExamType.QUIZ, None),  # senior high: no limits
+        ("21", "平时测验", "exam.type_not_allowed"),
         ("22", ExamType.MOCK, "exam.type_not_allowed"),
         ("23", ExamType.MOCK, None),  # graduating grade in the 6-3 system
         ("23", ExamType.ZHONGKAO, None),
