@@ -25,6 +25,7 @@ from .registry.numbers import NumberCheckView
 from .registry.promotion import PromotionView
 from .registry.registration import RegistrationView
 from .registry.views import EnrollmentView, GuardianView, StudentView
+from .reportcards.views import ReportCardView
 from .schools.api import SchoolApi, SchoolClassApi, SchoolYearApi
 from .schools.views import SchoolClassView, SchoolView, SchoolYearView
 from .status_changes.api import StatusChangeApi
@@ -228,6 +229,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     # --- 家长端: the parent's own children; linking accounts is on the student's page -----
     add(ParentPortalView, "MyChild", label=_l("My child"), icon="fa-child")
     appbuilder.add_view_no_menu(ParentLinkView)
+    appbuilder.add_view_no_menu(ReportCardView)  # 学生成绩报告单 PDF, linked from the class grid
     # --- dashboards (统计分析) -------------------------------------------------------------
     # Menu entries and the FAB permissions ("can_read" on Dashboards / SnapshotRefresh) of the
     # Dash app that create_app mounts at /dashboards/ (dashboards/app.py checks the same two

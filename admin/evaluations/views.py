@@ -19,8 +19,10 @@ from ..domain import evaluation as rules
 from ..domain.messages import RuleError, Violation
 from ..extensions import db
 from ..models import EvaluationRecord, SchoolClass, Student, Term
+from ..notifications.views import send_notice_mail
 from ..security.scope import row_in_scope
 from ..services import evaluations as service
+from ..services import notifications
 from ..services.attendance import class_students, classes_for
 from ..services.codes import code_choices
 from ..services.status_changes import current_school_year
@@ -186,7 +188,9 @@ class EvaluationView(BaseView):
                 username=g.user.username,
                 settings=_settings(),
             )
+            notices = notifications.raise_evaluation_publicized(db.session, klass.id, term.id)
             db.session.commit()
+            send_notice_mail(notices)
             flash(_("%(n)d evaluations are now under publicity.", n=n), "success")
         except RuleError as exc:
             db.session.rollback()

@@ -27,8 +27,10 @@ from ..domain.consistency import grade_by_code
 from ..domain.messages import RuleError
 from ..extensions import db
 from ..models import Exam, School, SchoolClass, Term
+from ..notifications.views import send_notice_mail
 from ..security.scope import criterion_for
 from ..services import exams as service
+from ..services import notifications
 from ..services.importing import ImportRejected
 from ..services.status_changes import current_school_year
 
@@ -270,11 +272,13 @@ class ExamView(BaseView):
         exam = self._exam(exam_id)
         try:
             done = service.publish(db.session, current_scope(), exam, g.user.username)
+            notices = notifications.raise_results_published(db.session, exam)
             db.session.commit()
         except RuleError as exc:
             db.session.rollback()
             _flash(exc)
             return redirect(url_for("ExamView.show", exam_id=exam_id))
+        send_notice_mail(notices)
         if done.missing:
             flash(
                 _(

@@ -24,6 +24,7 @@ from ..models import ParentLink, Student
 from ..security.scope import row_in_scope
 from ..services import evaluations, exams, notifications, timetable
 from ..services import parents as service
+from ..services import report_card as report_cards
 from ..services.codes import code_choices
 from ..services.status_changes import settings_from_config
 
@@ -50,6 +51,8 @@ class ParentPortalView(BaseView):
         "results": "read",
         "evaluation": "read",
         "evaluation_pdf": "read",
+        "report_card": "read",
+        "evaluation_object": "read",  # the parent's own right to object (异议)
     }
     default_view = "index"
 
@@ -158,7 +161,40 @@ class ParentPortalView(BaseView):
             policy=settings.policy,
             mode=settings.rank_mode,
         )
-        return self._page("xueji/parent/results.html", child, "results", exams=rows)
+        today = business_date()
+        cards = [t for t in self._year_terms(child) if t.start_date <= today]
+        return self._page(
+            "xueji/parent/results.html", child, "results", exams=rows, card_terms=cards
+        )
+
+    def _year_terms(self, child: Student) -> list[Any]:
+        """The terms of the school year of the child's current class."""
+        klass = service.current_class(db.session, child)
+        return evaluations.terms_of(db.session, klass) if klass is not None else []
+
+    @expose("/reportcard/<int:sid>/<int:term_id>.pdf")
+    @has_access
+    def report_card(self, sid: int, term_id: int) -> Any:
+        """学生成绩报告单 of one term of the child's school year, as a PDF."""
+        child = _child(sid)
+        if term_id not in {t.id for t in self._year_terms(child)}:
+            abort(404)
+        card = report_cards.term_report_card(
+            db.session,
+            child.id,
+            term_id,
+            today=business_date(),
+            exam_settings=exams.settings_from_config(current_app.config),
+            calendar=_calendar(),
+        )
+        return Response(
+            report_cards.render_report_card_pdf(card),
+            mimetype="application/pdf",
+            headers={
+                "Content-Disposition": f"inline; filename={report_cards.download_name(card)}",
+                "Cache-Control": "private, no-store",
+            },
+        )
 
     def _terms(self, child: Student) -> list[Any]:
         from sqlalchemy import select
@@ -194,6 +230,39 @@ class ParentPortalView(BaseView):
             term=term,
             report=report,
         )
+
+    @expose("/evaluation/<int:sid>/<int:term_id>/object", methods=["POST"])
+    @has_access
+    def evaluation_object(self, sid: int, term_id: int) -> Any:
+        """异议 from the parent, inside the publicity period (the service checks the window)."""
+        from sqlalchemy import select
+
+        from ..models import TermEvaluation
+
+        child = _child(sid)
+        row = db.session.scalars(
+            select(TermEvaluation).where(
+                TermEvaluation.student_id == child.id, TermEvaluation.term_id == term_id
+            )
+        ).first()
+        if row is None:
+            abort(404)
+        try:
+            evaluations.raise_objection(
+                db.session,
+                current_scope(),
+                row,
+                request.form.get("reason", ""),
+                on=business_date(),
+                username=g.user.username,
+            )
+            db.session.commit()
+            flash(_("Your objection was sent to the school."), "success")
+        except RuleError as exc:
+            db.session.rollback()
+            for violation in exc.violations:
+                flash(violation.message(current_locale()), "danger")
+        return redirect(url_for("ParentPortalView.evaluation", sid=child.id, term=term_id))
 
     @expose("/evaluation/<int:sid>/<int:term_id>.pdf")
     @has_access

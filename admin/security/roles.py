@@ -77,6 +77,8 @@ METHOD_PERMISSIONS = {
     "results": "read",
     "evaluation": "read",
     "evaluation_pdf": "read",
+    "report_card": "read",  # 学生成绩报告单 (PDF)
+    "evaluation_object": "read",  # a parent objects to their own child's evaluation
     "link": "write",
     "unlink": "write",
     # help pages

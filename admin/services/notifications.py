@@ -297,3 +297,70 @@ def term_start(session: Session, klass: SchoolClass, day: date) -> date | None:
         )
     ).first()
     return term.start_date if term is not None else None
+
+
+# --- results and evaluations ------------------------------------------------------------------
+
+
+def _parents_of(session: Session, student_ids: Iterable[int]) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = {}
+    for student_id, user_id in session.execute(
+        select(ParentLink.student_id, ParentLink.user_id).where(
+            ParentLink.student_id.in_(list(student_ids))
+        )
+    ):
+        out.setdefault(student_id, []).append(user_id)
+    return out
+
+
+def raise_results_published(session: Session, exam: Any) -> list[Notification]:
+    """Tell each covered student's parents that the exam's results are out (once per exam);
+    the message carries no score — the portal shows what the policy allows."""
+    from ..models import Score
+
+    student_ids = set(session.scalars(select(Score.student_id).where(Score.exam_id == exam.id)))
+    made: list[Notification] = []
+    for student_id, parents in sorted(_parents_of(session, student_ids).items()):
+        notice = Notice(
+            kind="results_published",
+            dedupe_key=f"results:{exam.id}:{student_id}",
+            subject=Violation("notice.results_published", "notification", {"exam": exam.name}),
+            student_id=student_id,
+            link=f"/parent/results/{student_id}",
+        )
+        made += raise_notice(session, parents, notice)
+    return made
+
+
+def raise_evaluation_publicized(
+    session: Session, class_id: int, term_id: int
+) -> list[Notification]:
+    """Tell the parents of a class that their child's evaluation is under publicity, with the
+    period (objections are possible until its last day); once per publicity round."""
+    from ..models import TermEvaluation
+
+    rows = session.scalars(
+        select(TermEvaluation).where(
+            TermEvaluation.class_id == class_id,
+            TermEvaluation.term_id == term_id,
+            TermEvaluation.state == "publicized",
+        )
+    ).all()
+    parents = _parents_of(session, [r.student_id for r in rows])
+    made: list[Notification] = []
+    for row in rows:
+        if row.student_id not in parents:
+            continue
+        params = {
+            "start": row.publicity_start.isoformat() if row.publicity_start else "",
+            "end": row.publicity_end.isoformat() if row.publicity_end else "",
+        }
+        notice = Notice(
+            kind="evaluation_publicized",
+            dedupe_key=f"evaluation:{row.id}:{row.publicity_rounds}",
+            subject=Violation("notice.evaluation_publicized", "notification", params),
+            student_id=row.student_id,
+            link=f"/parent/evaluation/{row.student_id}?term={term_id}",
+        )
+        made += raise_notice(session, parents[row.student_id], notice)
+    return made

@@ -285,3 +285,79 @@ def test_alert_e_mail_to_the_parent_masks_the_name(lc, mailbox):
     assert name not in body and name not in to_parent[0]["Subject"]
     assert name[0] in to_parent[0]["Subject"]  # masked: the surname stays
     assert PASSWORD not in body
+
+
+def test_results_and_publicity_reach_the_parent_who_may_object(lc):
+    from admin.models import AuditLog, EvaluationObjection, Term, TermEvaluation
+    from admin.services import evaluations, exams
+
+    lc.app.config["WTF_CSRF_ENABLED"] = False
+    lc.app.config["XUEJI_TODAY"] = TODAY.isoformat()
+    with lc.app.app_context():
+        klass, ids = _class_of_student(lc)
+        child = lc.cast.student
+        parent = _link(lc, child, "parent_n")
+        db.session.get(UserScope, parent.user_id).password_changed_at = datetime.now(UTC).replace(
+            tzinfo=None
+        )
+        registrar = _scope(lc, "reg_s")
+        term = db.session.scalars(
+            select(Term).where(Term.start_date <= TODAY, Term.end_date >= TODAY)
+        ).first()
+        term_id, school_id = term.id, klass.school_id
+        # Results: one message per child with linked parents, none repeated.
+        kind = "final" if klass.grade_code not in ("11", "12") else None
+        if kind is not None:
+            exam = exams.create_exam(
+                db.session, registrar, school=klass.school, term=term,
+                grade_code=klass.grade_code, name="期末", kind=kind,
+                exam_date=TODAY - timedelta(days=2), subjects=[exams.Paper("math", 100)],
+                class_ids=[klass.id], username="reg_s",
+            )  # fmt: skip
+            exams.save_scores(db.session, registrar, exam, klass, "math", {child: "88"}, "reg_s")
+            exams.publish(db.session, registrar, exam, "reg_s")
+            made = notifications.raise_results_published(db.session, exam)
+            assert [n.user_id for n in made] == [parent.user_id]
+            assert notifications.raise_results_published(db.session, exam) == []
+        # Evaluation publicity: the parent is told the period.
+        grades = {sid: dict.fromkeys(evaluations.DIMENSIONS, "B") for sid in ids}
+        evaluations.set_grades(db.session, registrar, klass, term, grades, username="reg_s")
+        settings = evaluations.settings_from(lc.app.config)
+        evaluations.publicize(
+            db.session, registrar, klass, term, TODAY, today=TODAY, username="reg_s",
+            settings=settings,
+        )  # fmt: skip
+        made = notifications.raise_evaluation_publicized(db.session, klass.id, term_id)
+        assert [n.user_id for n in made] == [parent.user_id]
+        text = notifications.render(db.session, made[0], "en")
+        assert TODAY.isoformat() in text.subject
+        db.session.commit()
+    client = lc.app.test_client()
+    login(client, parent.user_id)
+    page = client.get(f"/parent/evaluation/{child}?term={term_id}&_l_=en")
+    assert 'id="evaluation-objection"' in page.get_data(as_text=True)
+    response = client.post(
+        f"/parent/evaluation/{child}/{term_id}/object",
+        data={"reason": "社会实践时长漏记"},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    with lc.app.app_context():
+        row = db.session.scalars(
+            select(TermEvaluation).where(
+                TermEvaluation.student_id == child, TermEvaluation.term_id == term_id
+            )
+        ).one()
+        assert row.state == "objected"
+        objection = db.session.scalars(
+            select(EvaluationObjection).where(EvaluationObjection.term_evaluation_id == row.id)
+        ).one()
+        assert objection.raised_by == "parent_n"
+        # The objection's audit entry is the student's and the school's (the school sees it).
+        entry = db.session.scalars(
+            select(AuditLog).where(
+                AuditLog.table_name == "evaluation_objection",
+                AuditLog.row_pk == str(objection.id),
+            )
+        ).one()
+        assert (entry.student_id, entry.school_id) == (child, school_id)

@@ -15,6 +15,7 @@ FIELD_LABELS: dict[str, dict[str, str]] = {
     "teacher": {"zh_CN": "任课教师", "en": "Teacher"},
     "room": {"zh_CN": "教室", "en": "Room"},
     "evaluation": {"zh_CN": "综合素质评价", "en": "Comprehensive quality evaluation"},
+    "report_card": {"zh_CN": "成绩报告单", "en": "Report card"},
     "objection": {"zh_CN": "异议", "en": "Objection"},
     "hours": {"zh_CN": "时长（小时）", "en": "Hours"},
     # exams and scores (admin/services/exams.py)
@@ -424,6 +425,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "evaluation.no_evaluation": {
         "zh_CN": "{field}：该学生本学期还没有评价",
         "en": "{field}: the student has no evaluation for this term yet",
+    },
+    "report_card.not_found": {
+        "zh_CN": "{field}：找不到该学生或该学期",
+        "en": "{field}: no such student or term",
     },
 }
 
