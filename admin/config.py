@@ -225,6 +225,9 @@ def exam_settings() -> dict[str, object]:
     return {
         "XUEJI_RANK_TIES": _choice("XUEJI_RANK_TIES", "competition", ("competition", "dense")),
         "XUEJI_SCORE_ABSENT": _choice("XUEJI_SCORE_ABSENT", "exclude", ("exclude", "zero")),
+        # Above this many score rows an exam's totals, ranks and statistics are computed in
+        # SQL (GROUP BY, RANK()/DENSE_RANK()); below it in Python. Both give the same results.
+        "XUEJI_SQL_RANK_ROWS": _int("XUEJI_SQL_RANK_ROWS", 20_000),
         "XUEJI_PARENT_SCORES_COMPULSORY": _strict_flag("XUEJI_PARENT_SCORES_COMPULSORY", True),
         "XUEJI_PARENT_RANKS_COMPULSORY": _strict_flag("XUEJI_PARENT_RANKS_COMPULSORY", False),
         "XUEJI_PARENT_RANKS_SENIOR": _strict_flag("XUEJI_PARENT_RANKS_SENIOR", True),

@@ -5,10 +5,13 @@
     as a ratio to a baseline measured in the same run: openpyxl reading the same file alone
     (read-only, every cell's value, nothing else).
 (b) **ranks**: an exam of --rank-rows student-paper scores (a province-wide exam: every class
-    of a seeded nation sits it): ``results`` (totals, class and grade ranks, subject statistics
-    per class and grade, in Python on ``admin/domain/ranking.py``) against one SQL query,
-    ``RANK() OVER (PARTITION BY subject_code ORDER BY score DESC)`` over the same rows,
-    fetched to the client. Ratio = results s ÷ SQL s (target ≤ 1.5), and peak RSS of each.
+    of a seeded nation sits it): ``results`` as the product calls it at that size (totals,
+    class and grade ranks, subject statistics per class and grade; above XUEJI_SQL_RANK_ROWS
+    score rows computed in SQL, below it in Python on ``admin/domain/ranking.py``) against one
+    SQL query, ``RANK() OVER (PARTITION BY subject_code ORDER BY score DESC)`` over the same
+    rows, fetched to the client. Ratio = results s ÷ SQL s (target ≤ 1.5), and peak RSS of
+    each; also the time to decode every student's cells afterwards (the SQL path decodes them
+    on first use). ``--python-path`` also times ``results`` forced onto the Python path.
 
 A nation is seeded once (bench seed's child, one school year, big enough for both exams);
 the exams and the ranking exam's scores are written by SQL (untimed). Every step runs in a
@@ -245,7 +248,10 @@ def child_rank_sql(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def child_rank_py(params: dict[str, Any]) -> dict[str, Any]:
-    """``results``: totals, class and grade ranks, per-class and grade statistics."""
+    """``results`` as the product calls it at this size (the XUEJI_SQL_RANK_ROWS default
+    decides: SQL above it), or forced onto the Python path (``sql_rows`` None): totals, class
+    and grade ranks, per-class and grade statistics. Then, untimed in ``seconds``, every
+    student's results decoded (the SQL path decodes them on first use)."""
     from admin.extensions import db
     from admin.models import Exam
     from admin.services import exams as service
@@ -254,16 +260,22 @@ def child_rank_py(params: dict[str, Any]) -> dict[str, Any]:
     with app.app_context():
         exam = db.session.get(Exam, params["exam_id"])
         _ = list(exam.subjects)  # loaded before the clock starts
+        options = {} if params.get("product", True) else {"sql_rows": None}
         started = time.perf_counter()
-        done = service.results(db.session, exam, mode=params["mode"])
+        done = service.results(db.session, exam, mode=params["mode"], **options)
         seconds = time.perf_counter() - started
+        cells = sum(len(s.results) for s in done.students)
+        decoded_s = time.perf_counter() - started - seconds
         ranked = sum(1 for s in done.students if s.grade_rank is not None)
         students = len(done.students)
         db.session.remove()
         db.engine.dispose()
     return {
         "seconds": seconds,
+        "decoded_s": decoded_s,
+        "path": done.computed_in,
         "students": students,
+        "cells": cells,
         "ranked": ranked,
         "peak_rss_mb": peak_rss_mb(),
     }
@@ -295,6 +307,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--mode", choices=("competition", "dense"), default="competition")
+    parser.add_argument(
+        "--python-path",
+        action="store_true",
+        help="(b) also time results() forced onto the Python path (about 22 s at 1M scores)",
+    )
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--provinces", default="11,64,46")
     parser.add_argument("--today", default=DEFAULT_TODAY)
@@ -355,20 +372,26 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"import round {round_no}: openpyxl {done['baseline_s']:.2f} s, dry run "
                 f"{done['dry_s']:.2f} s, commit {done['commit_s']:.2f} s ({done['rows']:,} rows)"
             )
-        sql_runs, py_runs = [], []
+        sql_runs, py_runs, python_runs = [], [], []
+        rank_params = {"url": url, "exam_id": prepared["rank_exam"], "mode": args.mode}
         for round_no in range(1, args.repeat + 1):
             sql_runs.append(
                 run.child_run("rank_sql", {"dsn": dsn, "exam_id": prepared["rank_exam"]})
             )
-            py_runs.append(
-                run.child_run(
-                    "rank_py", {"url": url, "exam_id": prepared["rank_exam"], "mode": args.mode}
-                )
-            )
+            py_runs.append(run.child_run("rank_py", rank_params))
             log(
                 f"ranks round {round_no}: SQL {sql_runs[-1]['seconds']:.2f} s, results() "
-                f"{py_runs[-1]['seconds']:.2f} s, peak RSS {py_runs[-1]['peak_rss_mb']:.0f} MB"
+                f"[{py_runs[-1]['path']}] {py_runs[-1]['seconds']:.2f} s (+ "
+                f"{py_runs[-1]['decoded_s']:.2f} s to decode every cell), peak RSS "
+                f"{py_runs[-1]['peak_rss_mb']:.0f} MB"
             )
+            if args.python_path:
+                python_runs.append(run.child_run("rank_py", {**rank_params, "product": False}))
+                log(
+                    f"ranks round {round_no}: results() [python] "
+                    f"{python_runs[-1]['seconds']:.2f} s, peak RSS "
+                    f"{python_runs[-1]['peak_rss_mb']:.0f} MB"
+                )
     except BenchError as exc:
         log(f"bench {NAME} failed: {exc}")
         return 1
@@ -402,18 +425,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         "peak_rss_mb": round(max(d["peak_rss_mb"] for d in imports), 1),
         "samples": imports,
     }
+    decoded_s = statistics.median(r["decoded_s"] for r in py_runs)
+    python_s = statistics.median(r["seconds"] for r in python_runs) if python_runs else None
     ranks = {
         "rows": prepared["rank_rows"],
         "students": prepared["rank_students"],
         "mode": args.mode,
+        "path": py_runs[0]["path"],
         "sql_s": round(sql_s, 3),
         "sql_peak_rss_mb": round(max(r["peak_rss_mb"] for r in sql_runs), 1),
         "results_s": round(py_s, 3),
         "results_peak_rss_mb": round(max(r["peak_rss_mb"] for r in py_runs), 1),
+        "decode_all_cells_s": round(decoded_s, 3),
         "ratio": round(ratio, 2),
+        "ratio_with_cells_decoded": round((py_s + decoded_s) / sql_s, 2) if sql_s else None,
         "verdict": verdict,
+        "python_path_s": round(python_s, 3) if python_s is not None else None,
+        "python_path_peak_rss_mb": (
+            round(max(r["peak_rss_mb"] for r in python_runs), 1) if python_runs else None
+        ),
         "samples_sql_s": [round(r["seconds"], 3) for r in sql_runs],
         "samples_results_s": [round(r["seconds"], 3) for r in py_runs],
+        "samples_python_path_s": [round(r["seconds"], 3) for r in python_runs],
     }
     print()
     print(
@@ -428,10 +461,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(
         f"(b) ranks over {ranks['rows']:,} scores ({ranks['students']:,} students): SQL window "
-        f"query {sql_s:.2f} s (RSS {ranks['sql_peak_rss_mb']:.0f} MB); results() {py_s:.2f} s "
-        f"(RSS {ranks['results_peak_rss_mb']:.0f} MB); ratio {ratio:.2f} "
-        f"(target ≤ {RANK_RATIO_TARGET}) {verdict}"
+        f"query {sql_s:.2f} s (RSS {ranks['sql_peak_rss_mb']:.0f} MB); results() on the "
+        f"{ranks['path']} path {py_s:.2f} s (RSS {ranks['results_peak_rss_mb']:.0f} MB); ratio "
+        f"{ratio:.2f} (target ≤ {RANK_RATIO_TARGET}) {verdict}; every cell decoded as well: "
+        f"+{decoded_s:.2f} s (ratio {ranks['ratio_with_cells_decoded']})"
     )
+    if python_s is not None:
+        print(
+            f"    results() forced onto the Python path: {python_s:.2f} s (RSS "
+            f"{ranks['python_path_peak_rss_mb']:.0f} MB), ratio {python_s / sql_s:.2f}"
+        )
     write_results(
         args.output,
         NAME,

@@ -518,7 +518,13 @@ class ExamView(BaseView):
     def results(self, exam_id: int) -> Any:
         exam = self._exam(exam_id)
         settings = _settings()
-        done = service.results(db.session, exam, settings.policy, mode=settings.rank_mode)
+        done = service.results(
+            db.session,
+            exam,
+            settings.policy,
+            mode=settings.rank_mode,
+            sql_rows=settings.sql_rank_rows,
+        )
         scope = current_scope()
         if scope.kind == "classes":  # a teacher reads their own classes' students
             done.students = [s for s in done.students if s.class_id in scope.class_ids]

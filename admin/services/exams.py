@@ -20,15 +20,31 @@ Decisions (DOMAIN.md §6.2 leaves them local):
 
 from __future__ import annotations
 
+import gc
 import io
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import (
+    BigInteger,
+    Text,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
 from ..audit import set_audit_reason
@@ -84,6 +100,8 @@ NAME_HEADERS = ("姓名", "name")
 CLASS_HEADERS = ("班级", "class")
 SHEET_TITLE = "成绩"
 IMPORT_REASON = "成绩导入"
+# Above this many score rows, results() ranks and aggregates in SQL (XUEJI_SQL_RANK_ROWS).
+SQL_RANK_ROWS = 20_000
 
 
 # --- settings --------------------------------------------------------------------------------
@@ -96,6 +114,7 @@ class ExamSettings:
     rank_mode: ranking.RankMode = "competition"
     policy: ranking.ScorePolicy = ranking.DEFAULT_POLICY
     visibility: ranking.ParentVisibility = ranking.DEFAULT_PARENT_VISIBILITY
+    sql_rank_rows: int | None = SQL_RANK_ROWS  # results() in SQL above this many score rows
 
 
 def settings_from_config(config: Mapping[str, Any]) -> ExamSettings:
@@ -109,6 +128,7 @@ def settings_from_config(config: Mapping[str, Any]) -> ExamSettings:
             compulsory_ranks=bool(config.get("XUEJI_PARENT_RANKS_COMPULSORY", False)),
             senior_ranks=bool(config.get("XUEJI_PARENT_RANKS_SENIOR", True)),
         ),
+        sql_rank_rows=int(config.get("XUEJI_SQL_RANK_ROWS", SQL_RANK_ROWS)),
     )
 
 
@@ -703,7 +723,7 @@ class StudentResult:
     name: str
     student_number: str
     class_id: int
-    results: dict[str, ranking.Result]
+    results: Mapping[str, ranking.Result]  # subject → result (papers not entered are absent)
     total: ranking.StudentTotal
     class_rank: int | None
     grade_rank: int | None
@@ -720,6 +740,7 @@ class ExamResults:
     grade_stats: dict[str, ranking.SubjectStats]
     mode: ranking.RankMode
     policy: ranking.ScorePolicy
+    computed_in: str = "python"  # or "sql" (above the XUEJI_SQL_RANK_ROWS threshold)
 
     def for_class(self, class_id: int) -> list[StudentResult]:
         return [s for s in self.students if s.class_id == class_id]
@@ -772,15 +793,41 @@ def _sheet(
     return sheet, class_of, people
 
 
+def score_rows(session: Session, exam: Exam) -> int:
+    """How many score rows the exam has (what decides between the Python and SQL paths)."""
+    count = session.scalar(select(func.count(Score.id)).where(Score.exam_id == exam.id))
+    return int(count or 0)
+
+
+def _sql_ranks_available(session: Session) -> bool:
+    """Window functions: PostgreSQL, and SQLite from 3.25."""
+    if session.get_bind().dialect.name != "sqlite":
+        return True
+    import sqlite3
+
+    return sqlite3.sqlite_version_info >= (3, 25)
+
+
 def results(
     session: Session,
     exam: Exam,
     policy: ranking.ScorePolicy = ranking.DEFAULT_POLICY,
     *,
     mode: ranking.RankMode = "competition",
+    sql_rows: int | None = SQL_RANK_ROWS,
 ) -> ExamResults:
     """Totals, class and grade ranks (``ranking.rank_students``) and subject statistics per
-    class and for the grade, under ``policy`` and tie ``mode``."""
+    class and for the grade, under ``policy`` and tie ``mode``.
+
+    An exam with more than ``sql_rows`` score rows (XUEJI_SQL_RANK_ROWS; None: never) is
+    computed by the database instead (``_results_sql``): the same figures, without bringing
+    every score into Python as a ``Decimal``."""
+    if (
+        sql_rows is not None
+        and _sql_ranks_available(session)
+        and score_rows(session, exam) > sql_rows
+    ):
+        return _results_sql(session, exam, policy, mode)
     subjects = [p.subject_code for p in exam.subjects]
     full_marks = {p.subject_code: Decimal(p.full_mark) for p in exam.subjects}
     lines = {
@@ -834,6 +881,491 @@ def results(
         grade_stats,
         mode,
         policy,
+    )
+
+
+# --- results in SQL (large exams) -------------------------------------------------------------
+#
+# The same figures as ``results`` above, computed by the database: one query for every
+# student's total (GROUP BY), class and grade rank (RANK() / DENSE_RANK()), and one for the
+# per-class paper aggregates (count, Σx, Σx², min, max, pass/excellent counts, the ten
+# distribution bins), merged in Python into the grade's. Scores are Numeric(6, 2), so the
+# database works in whole hundredths (CAST(ROUND(score * 100) AS BIGINT)): sums and tie
+# comparisons are exact integers on SQLite (whose NUMERIC is a float) as on PostgreSQL, and
+# means, rates and σ are then taken in ranking's Decimal context from those exact sums.
+
+_BINS = 10  # ranking.bin_edges: ten bins of a tenth of the full mark
+_CELL_SEP = "\x1f"  # between a student's cells in the aggregated text
+_CODE_MARK = "!"  # a cell holding a code: subject!absent; a score: subject=92.5
+
+
+def _hundredths(value: Any, postgres: bool) -> Any:
+    # PostgreSQL's numeric(6, 2) × 100 is a whole number; SQLite's float needs the rounding.
+    return cast(value * 100, BigInteger) if postgres else cast(func.round(value * 100), BigInteger)
+
+
+def _counted_hundredths(policy: ranking.ScorePolicy, postgres: bool) -> Any:
+    """The number a score row counts for under ``policy``, in hundredths; NULL when left out
+    (a code under "exclude", an unknown code, nothing entered)."""
+    coded = [
+        (Score.code == stored, literal_column("0") if policy.treatment(code) == "zero" else null())
+        for stored, code in CODE_FROM.items()
+    ]
+    return case(
+        (and_(Score.code.is_not(None), Score.code != ""), case(*coded, else_=null())),
+        else_=_hundredths(Score.score, postgres),
+    )
+
+
+def _covered(exam: Exam) -> Any:
+    """student → class of the exam's classes (active enrollments), as ``_sheet`` reads them."""
+    return (
+        select(Enrollment.student_id.label("sid"), func.min(Enrollment.class_id).label("class_id"))
+        .join(ExamClass, ExamClass.class_id == Enrollment.class_id)
+        .where(
+            ExamClass.exam_id == exam.id,
+            Enrollment.is_active.is_(True),
+            Enrollment.ended_on.is_(None),
+        )
+        .group_by(Enrollment.student_id)
+        .cte("covered")
+    )
+
+
+class _Cells(Mapping[str, ranking.Result]):
+    """A student's results decoded from the aggregated text on first use: a screen showing
+    one class does not build a Decimal for every score of a province-wide exam."""
+
+    __slots__ = ("_data", "_raw")
+
+    def __init__(self, raw: str | None, numbers: dict[str, Decimal]) -> None:
+        self._raw: tuple[str | None, dict[str, Decimal]] | None = (raw, numbers)
+        self._data: dict[str, ranking.Result] = {}
+
+    def _load(self) -> dict[str, ranking.Result]:
+        if self._raw is not None:
+            raw, numbers = self._raw
+            self._raw = None
+            for part in raw.split(_CELL_SEP) if raw else ():
+                if _CODE_MARK in part:
+                    subject, _, code = part.partition(_CODE_MARK)
+                    self._data[subject] = CODE_FROM.get(code)
+                else:
+                    subject, _, text = part.partition("=")
+                    number = numbers.get(text)
+                    if number is None:
+                        number = numbers[text] = Decimal(text)
+                    self._data[subject] = number
+        return self._data
+
+    def __getitem__(self, key: str) -> ranking.Result:
+        return self._load()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+    def __repr__(self) -> str:
+        return repr(self._load())
+
+
+@dataclass
+class _Aggregate:
+    """One paper over one class: sums in hundredths, as the stats query returns them."""
+
+    entries: int = 0
+    absent: int = 0
+    exempt: int = 0
+    cheating: int = 0
+    counted: int = 0
+    total: int = 0
+    squares: int = 0
+    low: int | None = None
+    high: int | None = None
+    passed: int = 0
+    excellent: int = 0
+    bins: list[int] = field(default_factory=lambda: [0] * _BINS)
+
+    def add(self, other: _Aggregate) -> None:
+        for name in (
+            "entries",
+            "absent",
+            "exempt",
+            "cheating",
+            "counted",
+            "total",
+            "squares",
+            "passed",
+            "excellent",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        lows = [v for v in (self.low, other.low) if v is not None]
+        highs = [v for v in (self.high, other.high) if v is not None]
+        self.low = min(lows) if lows else None
+        self.high = max(highs) if highs else None
+        self.bins = [a + b for a, b in zip(self.bins, other.bins, strict=True)]
+
+    def stats(
+        self,
+        students: int,
+        edges: Sequence[tuple[Decimal, Decimal]],
+        lines: ranking.SubjectLines,
+        policy: ranking.ScorePolicy,
+    ) -> ranking.SubjectStats:
+        """``ranking.subject_stats`` of these sums: the same mean and rates (one division of
+        the same exact sum); σ from n·Σx² − (Σx)², which is exact, where ``subject_stats``
+        sums rounded squares: they agree far below display precision."""
+        context = ranking._CONTEXT  # the domain's context, so the divisions round alike
+        n = self.counted
+        size = Decimal(n)
+        total = Decimal(self.total).scaleb(-2, context=context)
+        stdev = None
+        if n:
+            spread = Decimal(n * self.squares - self.total * self.total)
+            stdev = context.sqrt(context.divide(spread, Decimal(n * n * 10_000)))
+        return ranking.SubjectStats(
+            entries=self.entries,
+            counted=n,
+            absent=self.absent,
+            exempt=self.exempt,
+            cheating=self.cheating,
+            blank=students - self.entries,
+            mean=context.divide(total, size) if n else None,
+            stdev=stdev,
+            maximum=None if self.high is None else Decimal(self.high).scaleb(-2, context=context),
+            minimum=None if self.low is None else Decimal(self.low).scaleb(-2, context=context),
+            pass_count=self.passed,
+            excellent_count=self.excellent,
+            pass_rate=context.divide(Decimal(self.passed), size) if n else None,
+            excellent_rate=context.divide(Decimal(self.excellent), size) if n else None,
+            lines=lines,
+            distribution=tuple(
+                ranking.Bin(low, high, count, upper_inclusive=i == _BINS - 1)
+                for i, ((low, high), count) in enumerate(zip(edges, self.bins, strict=True))
+            ),
+            policy=policy,
+        )
+
+
+def _results_sql(
+    session: Session,
+    exam: Exam,
+    policy: ranking.ScorePolicy,
+    mode: ranking.RankMode,
+) -> ExamResults:
+    """``results`` computed by the database (PostgreSQL, SQLite ≥ 3.25); same figures."""
+    # Building a StudentResult per student allocates a few hundred thousand objects at
+    # province scale, none of them cyclic garbage: the cyclic collector's passes over the
+    # growing heap cost more than the building itself, so it waits until the end.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _results_sql_jit_off(session, exam, policy, mode)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _results_sql_jit_off(
+    session: Session,
+    exam: Exam,
+    policy: ranking.ScorePolicy,
+    mode: ranking.RankMode,
+) -> ExamResults:
+    if session.get_bind().dialect.name != "postgresql":
+        return _results_sql_queries(session, exam, policy, mode)
+    # PostgreSQL's JIT compiles these (their cost estimates are high) for longer than they
+    # run: off for these two statements, then back as it was (set_config(…, true) is
+    # transaction-local, like SET LOCAL).
+    was = session.scalar(sql_text("SELECT current_setting('jit')"))
+    session.execute(sql_text("SELECT set_config('jit', 'off', true)"))
+    try:
+        return _results_sql_queries(session, exam, policy, mode)
+    finally:
+        session.execute(sql_text("SELECT set_config('jit', :was, true)"), {"was": was})
+
+
+def _results_sql_queries(
+    session: Session,
+    exam: Exam,
+    policy: ranking.ScorePolicy,
+    mode: ranking.RankMode,
+) -> ExamResults:
+    papers = list(exam.subjects)
+    subjects = [p.subject_code for p in papers]
+    full_marks = {p.subject_code: Decimal(p.full_mark) for p in papers}
+    lines = {
+        p.subject_code: ranking.SubjectLines(Decimal(p.pass_line), Decimal(p.excellent_line))
+        for p in papers
+    }
+    if any(len(ranking.bin_edges(full)) != _BINS for full in full_marks.values()):
+        raise ValueError("the SQL path assumes ranking.bin_edges gives ten bins")
+    postgres = session.get_bind().dialect.name == "postgresql"
+    counted = _counted_hundredths(policy, postgres)
+    in_papers = Score.subject_code.in_(subjects) if subjects else literal(False)
+    paper_counted = case((in_papers, counted), else_=null())
+    # Bit i set: paper i has a counted value (the others are the total's ``excluded``).
+    bit = (
+        case(
+            *[
+                (Score.subject_code == s, literal_column(str(1 << i)))
+                for i, s in enumerate(subjects)
+            ],
+            else_=literal_column("0"),
+        )
+        if subjects
+        else literal_column("0")
+    )
+    has_code = and_(Score.code.is_not(None), Score.code != "")
+    cell = case(
+        (has_code, Score.subject_code + _CODE_MARK + Score.code),
+        (Score.score.is_not(None), Score.subject_code + "=" + cast(Score.score, Text)),
+        else_=null(),
+    )
+    cells = (
+        func.string_agg(cell, literal(_CELL_SEP))
+        if postgres
+        else func.group_concat(cell, literal(_CELL_SEP))
+    )
+    # Each level is fenced with OFFSET 0 so that the database computes a cell's value once
+    # instead of inlining the expression into every aggregate that reads it.
+    scored = (
+        select(
+            Score.student_id.label("sid"),
+            Score.class_id.label("class_id"),
+            paper_counted.label("v"),
+            bit.label("bit"),
+            cell.label("cell"),
+        )
+        .where(Score.exam_id == exam.id)
+        .offset(0)
+        .subquery("scored")
+    )
+    v = scored.c.v
+    cells = (
+        func.string_agg(scored.c.cell, literal(_CELL_SEP))
+        if postgres
+        else func.group_concat(scored.c.cell, literal(_CELL_SEP))
+    )
+    per_student = (
+        select(
+            scored.c.sid,
+            func.min(scored.c.class_id).label("score_class"),
+            func.sum(v).label("total"),
+            func.count(v).label("counted"),
+            func.sum(case((v.is_not(None), scored.c.bit), else_=literal_column("0"))).label("mask"),
+            cells.label("cells"),
+        )
+        .group_by(scored.c.sid)
+        .cte("per_student")
+    )
+    covered = _covered(exam)
+    p = per_student.c
+    members = union_all(
+        # The covered students (blank rows for those without scores) …
+        select(covered.c.sid, covered.c.class_id, p.total, p.counted, p.mask, p.cells).select_from(
+            covered.outerjoin(per_student, p.sid == covered.c.sid)
+        ),
+        # … and anyone else with a score row, in the class of their score rows.
+        select(p.sid, p.score_class, p.total, p.counted, p.mask, p.cells).where(
+            ~select(covered.c.sid).where(covered.c.sid == p.sid).exists()
+        ),
+    ).subquery("members")
+    m = members.c
+    complete = m.counted == len(subjects)
+    rankable = and_(m.total.is_not(None), true() if policy.rank_incomplete else complete)
+    ranked_first = case((rankable, 0), else_=1)  # the unranked sort (and rank) apart
+    rank = func.rank if mode == ranking.COMPETITION else func.dense_rank
+    grade_rank = rank().over(partition_by=ranked_first, order_by=m.total.desc())
+    class_rank = rank().over(partition_by=(ranked_first, m.class_id), order_by=m.total.desc())
+    query = select(
+        m.sid,
+        Student.name,
+        Student.student_number,
+        m.class_id,
+        m.total,
+        m.counted,
+        m.mask,
+        m.cells,
+        ranked_first,
+        class_rank,
+        grade_rank,
+    ).join(Student, Student.id == m.sid)
+
+    context = ranking._CONTEXT
+    numbers: dict[str, Decimal] = {}  # one Decimal per distinct score text
+    excluded_by_mask: dict[int, tuple[str, ...]] = {}
+    totals: dict[tuple[int, int], tuple[Decimal, Decimal]] = {}  # (Σ, n) → (total, mean)
+    rows: list[StudentResult] = []
+    class_size: dict[int, int] = defaultdict(int)
+    for (
+        sid,
+        name,
+        number,
+        class_id,
+        total,
+        n,
+        mask,
+        raw,
+        unranked,
+        c_rank,
+        g_rank,
+    ) in session.execute(query):
+        mask = int(mask or 0)
+        excluded = excluded_by_mask.get(mask)
+        if excluded is None:
+            excluded = excluded_by_mask[mask] = tuple(
+                s for i, s in enumerate(subjects) if not mask & (1 << i)
+            )
+        n = int(n or 0)
+        value = mean = None
+        if total is not None:
+            key = (int(total), n)
+            found = totals.get(key)
+            if found is None:
+                value = Decimal(key[0]).scaleb(-2, context=context)
+                found = totals[key] = (value, context.divide(value, Decimal(n)))
+            value, mean = found
+        rows.append(
+            StudentResult(
+                sid,
+                name,
+                number,
+                class_id,
+                _Cells(raw, numbers),
+                ranking.StudentTotal(value, n, excluded, mean, policy),
+                None if unranked else int(c_rank),
+                None if unranked else int(g_rank),
+            )
+        )
+        class_size[class_id] += 1
+    rows.sort(key=lambda r: (r.grade_rank is None, r.grade_rank or 0, r.class_id, r.student_number))
+
+    # Per class and paper. A student's class is the one ``_sheet`` gives them: their
+    # enrollment's if covered, else the (lowest) class of their score rows.
+    other = Score.__table__.alias("other")
+    own_class = (
+        select(func.min(other.c.class_id))
+        .where(other.c.exam_id == exam.id, other.c.student_id == Score.student_id)
+        .scalar_subquery()
+    )
+    paper = (  # the lines in hundredths, once per paper
+        select(
+            ExamSubject.subject_code.label("subject"),
+            _hundredths(ExamSubject.pass_line, postgres).label("pass_line"),
+            _hundredths(ExamSubject.excellent_line, postgres).label("excellent_line"),
+            _hundredths(ExamSubject.full_mark, postgres).label("full_mark"),
+        )
+        .where(ExamSubject.exam_id == exam.id)
+        .offset(0)
+        .subquery("paper")
+    )
+    known = Score.code.in_(list(CODE_FROM))
+    number_cell = and_(or_(Score.code.is_(None), Score.code == ""), Score.score.is_not(None))
+    cells_of_papers = (
+        select(
+            func.coalesce(covered.c.class_id, own_class).label("class_id"),
+            Score.subject_code.label("subject"),
+            # What the cell is: a code, "n" a number, NULL nothing (or an unknown code).
+            case((known, Score.code), (number_cell, literal("n")), else_=null()).label("kind"),
+            counted.label("v"),
+            paper.c.pass_line,
+            paper.c.excellent_line,
+            paper.c.full_mark,
+        )
+        .join(paper, paper.c.subject == Score.subject_code)
+        .outerjoin(covered, covered.c.sid == Score.student_id)
+        .where(Score.exam_id == exam.id)
+        .offset(0)
+        .subquery("cells_of_papers")
+    )
+    c = cells_of_papers.c
+    step = c.v * _BINS // c.full_mark  # integer division: the floor for v >= 0
+    binned = (
+        select(
+            c.class_id,
+            c.subject,
+            c.kind,
+            c.v,
+            case((c.v < 0, null()), (step >= _BINS - 1, _BINS - 1), else_=step).label("bin"),
+            case((c.v >= c.pass_line, 1), else_=0).label("passed"),
+            case((c.v >= c.excellent_line, 1), else_=0).label("excellent"),
+        )
+        .offset(0)
+        .subquery("binned")
+    )
+    b = binned.c
+
+    def tally(condition: Any) -> Any:
+        return func.sum(case((condition, 1), else_=0))
+
+    stats_query = select(
+        b.class_id,
+        b.subject,
+        func.count(b.kind),
+        *[tally(b.kind == CODE_OF[code]) for code in ranking.ScoreCode],
+        func.count(b.v),
+        func.sum(b.v),
+        func.sum(b.v * b.v),
+        func.min(b.v),
+        func.max(b.v),
+        func.sum(b.passed),
+        func.sum(b.excellent),
+        *[tally(b.bin == i) for i in range(_BINS)],
+    ).group_by(b.class_id, b.subject)
+    order = list(ranking.ScoreCode)
+    per_class: dict[int, dict[str, _Aggregate]] = defaultdict(dict)
+    for row in session.execute(stats_query):
+        class_id, subject, entries = row[0], row[1], int(row[2] or 0)
+        codes = {code: int(row[3 + i] or 0) for i, code in enumerate(order)}
+        k = 3 + len(order)
+        per_class[class_id][subject] = _Aggregate(
+            entries=entries,
+            absent=codes[ranking.ScoreCode.ABSENT],
+            exempt=codes[ranking.ScoreCode.EXEMPT],
+            cheating=codes[ranking.ScoreCode.CHEATING],
+            counted=int(row[k] or 0),
+            total=int(row[k + 1] or 0),
+            squares=int(row[k + 2] or 0),
+            low=None if row[k + 3] is None else int(row[k + 3]),
+            high=None if row[k + 4] is None else int(row[k + 4]),
+            passed=int(row[k + 5] or 0),
+            excellent=int(row[k + 6] or 0),
+            bins=[int(v or 0) for v in row[k + 7 : k + 7 + _BINS]],
+        )
+    class_stats: dict[int, dict[str, ranking.SubjectStats]] = {}
+    grade_stats: dict[str, ranking.SubjectStats] = {}
+    for subject in subjects:
+        lows = ranking.bin_edges(full_marks[subject])
+        edges = list(zip(lows, [*lows[1:], full_marks[subject]], strict=True))
+        grade = _Aggregate()
+        for class_id, size in class_size.items():
+            found = per_class.get(class_id, {}).get(subject, _Aggregate())
+            grade.add(found)
+            class_stats.setdefault(class_id, {})[subject] = found.stats(
+                size, edges, lines[subject], policy
+            )
+        grade_stats[subject] = grade.stats(len(rows), edges, lines[subject], policy)
+    class_names = dict(
+        session.execute(
+            select(SchoolClass.id, SchoolClass.name).where(
+                SchoolClass.id.in_(set(class_size) or {0})
+            )
+        ).all()
+    )
+    return ExamResults(
+        exam.id,
+        subjects,
+        full_marks,
+        rows,
+        class_names,  # type: ignore[arg-type]
+        class_stats,
+        grade_stats,
+        mode,
+        policy,
+        computed_in="sql",
     )
 
 
@@ -1377,7 +1909,9 @@ def class_analysis_pdf(
     font = cjk_font()
     style = styles()
     names = code_names(session, "subject")
-    done = results(session, exam, settings.policy, mode=settings.rank_mode)
+    done = results(
+        session, exam, settings.policy, mode=settings.rank_mode, sql_rows=settings.sql_rank_rows
+    )
     mine = done.for_class(klass.id)
     school = session.get(School, exam.school_id)
 
