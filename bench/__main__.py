@@ -15,7 +15,15 @@ import sys
 import time
 from collections.abc import Sequence
 
-BENCHMARKS: tuple[str, ...] = ("seed", "admin", "lifecycle", "importing", "etl", "academics")
+BENCHMARKS: tuple[str, ...] = (
+    "seed",
+    "admin",
+    "lifecycle",
+    "importing",
+    "etl",
+    "academics",
+    "dashboards",
+)
 
 USAGE = __doc__ or ""
 
