@@ -17,6 +17,7 @@ from admin.services import timetable as service
 from admin.services.accounts import create_account
 from tests.lifecycle.conftest import PASSWORD, TODAY
 from tests.scope.conftest import login
+from tests.security.conftest import english
 
 OTHER_CLASS = "测试(99)班"
 
@@ -343,7 +344,7 @@ def test_teaching_screens(lc):
         name = w.klass.name
     lc.app.config["WTF_CSRF_ENABLED"] = False
     lc.app.config["XUEJI_TODAY"] = TODAY.isoformat()
-    registrar = lc.app.test_client()
+    registrar = english(lc.app.test_client())
     login(registrar, lc.cast.users["reg_s"])
     page = registrar.get("/teaching/?_l_=en")
     assert page.status_code == 200 and 'id="teaching-add"' in page.get_data(as_text=True)
