@@ -60,6 +60,9 @@ WAREHOUSE_TABLES = (
     "agg_status_change",
     "agg_student_number",
     "agg_progression",
+    "agg_enrollment_end",
+    "agg_class_size_band",
+    "agg_data_quality",
     "meta_manifest",
 )
 

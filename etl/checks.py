@@ -148,6 +148,19 @@ def derived(con: duckdb.DuckDBPyConnection) -> list[CheckResult]:
             "SELECT COALESCE(SUM(students), 0) FROM wh.agg_student_number",
             "SELECT COUNT(*) FROM wh.dim_student WHERE current_school_key IS NOT NULL",
         ),
+        "agg_enrollment_end": (
+            "SELECT COALESCE(SUM(students), 0) FROM wh.agg_enrollment_end",
+            "SELECT COUNT(*) FROM wh.fact_enrollment",
+        ),
+        "agg_class_size_band": (
+            "SELECT COALESCE(SUM(students), 0) FROM wh.agg_class_size_band",
+            "SELECT COUNT(*) FROM wh.fact_enrollment WHERE is_active",
+        ),
+        "agg_data_quality": (
+            "SELECT COALESCE(SUM(students), 0) FROM wh.agg_data_quality",
+            "SELECT COUNT(*) FROM wh.dim_student WHERE current_school_key IS NOT NULL "
+            "AND current_status IN ('01', '02')",
+        ),
     }
     out = []
     for table, (left, right) in pairs.items():

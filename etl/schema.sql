@@ -396,6 +396,55 @@ CREATE TABLE agg_progression (
     students          INTEGER NOT NULL   -- students
 );
 
+-- Rollup: every enrollment of a school year (active or ended) by school, stage and the change
+-- that ended it: students enrolled at any time in the year, graduates (21), dropouts (28) and
+-- withdrawals (24) without reading fact_enrollment. A student with several enrollments in a year
+-- (a transfer) must be counted once per region, not once per school: the *_distinct_level
+-- columns say in which regions an enrollment is the student's representative one. Region levels:
+-- 0 nation, 1 province (first 2 digits of county_code), 2 prefecture (first 4 digits), 3 county,
+-- 4 school; 5 = none (a second enrollment at the same school). Distinct students of one region
+-- unit of level L = the sum of `students` over its cells with the *_distinct_level column ≤ L.
+CREATE TABLE agg_enrollment_end (
+    school_year_key          INTEGER NOT NULL,  -- [fk dim_school_year.school_year_key] school year
+    county_code              VARCHAR NOT NULL,  -- [fk dim_region.county_code] county of the school
+    province_code            VARCHAR NOT NULL,  -- 2-digit province
+    school_key               INTEGER NOT NULL,  -- [fk dim_school.school_key] school
+    stage                    VARCHAR NOT NULL,  -- [code stage] stage of the enrollment's grade
+    end_reason               VARCHAR,           -- [code status_change_type] change that ended the enrollments (21 毕业, 24 退学, 28 辍学, 27 转出, …); NULL = plain end of year or running
+    distinct_level           TINYINT NOT NULL,  -- coarsest region level (0-5, see the table) in whose unit this is the student's first enrollment of the school year and stage (enrollments ordered by school_key): counts the students enrolled in the year
+    reason_distinct_level    TINYINT,           -- the same among the student's enrollments of the year and stage with this end_reason (counts the dropouts, withdrawals, … of a stage); NULL when end_reason is NULL
+    exit_distinct_level      TINYINT,           -- the same among the student's enrollments of the year, any stage, that ended by graduation (21), or by dropping out or withdrawing (24 or 28, one group); NULL for other end reasons
+    students                 INTEGER NOT NULL   -- enrollments in the cell (one per student: a second one at the same school has distinct_level 5); small cells are suppressed by analytics, not here
+);
+
+-- Rollup: classes by year, school, stage and size band (班额分布), including empty classes.
+CREATE TABLE agg_class_size_band (
+    school_year_key   INTEGER NOT NULL,  -- [fk dim_school_year.school_year_key] school year
+    county_code       VARCHAR NOT NULL,  -- [fk dim_region.county_code] county of the school
+    province_code     VARCHAR NOT NULL,  -- 2-digit province
+    school_key        INTEGER NOT NULL,  -- [fk dim_school.school_key] school
+    stage             VARCHAR NOT NULL,  -- [code stage] stage of the classes' grade
+    band_start        INTEGER NOT NULL,  -- smallest class size of the band: 0, 1 (1-25), 26 (26-35), 36 (36-45), 46 (46-55), 56 (56-65), 66 (66 or more) active students
+    classes           INTEGER NOT NULL,  -- classes whose active enrollments fall in the band
+    students          INTEGER NOT NULL   -- active enrollments in those classes
+);
+
+-- Rollup: data quality of the student records per current school (the data_quality metric):
+-- students on a school's books (current status 01 在校 or 02 休学) and how many have each problem.
+CREATE TABLE agg_data_quality (
+    county_code              VARCHAR NOT NULL,  -- [fk dim_region.county_code] county of the current school
+    province_code            VARCHAR NOT NULL,  -- 2-digit province
+    school_key               INTEGER NOT NULL,  -- [fk dim_school.school_key] school of the current (or last) enrollment
+    students                 INTEGER NOT NULL,  -- students of the school whose current status is 01 or 02
+    missing_id_number        INTEGER NOT NULL,  -- of them, without an identity document number (id_doc_type_class none)
+    sex_unknown              INTEGER NOT NULL,  -- sex neither 1 nor 2
+    hukou_incomplete         INTEGER NOT NULL,  -- 户口所在地 code not 6 digits or only a province (…0000)
+    l_numbers                INTEGER NOT NULL,  -- current 学籍号 still temporary (L)
+    l_numbers_over_90_days   INTEGER NOT NULL,  -- current L number issued more than 90 days before the as-of day (the UTC calendar day of meta_manifest.as_of)
+    open_problem_requests    INTEGER NOT NULL,  -- with an open (draft or submitted) 问题学籍处理 request (status change type 52)
+    problem_records          INTEGER NOT NULL   -- with at least one of: no ID number, sex unknown, 户口 incomplete, L number over 90 days, open 52 request
+);
+
 -- The snapshot's manifest (one row); manifest.json beside the file holds the same document.
 CREATE TABLE meta_manifest (
     snapshot_id       VARCHAR NOT NULL,  -- [pk] id of this snapshot (wh-<id>.duckdb), sortable by time

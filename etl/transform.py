@@ -449,6 +449,133 @@ SELECT school_year_key, county_code, province_code, from_school_key AS school_ke
 FROM wh.fact_progression
 GROUP BY ALL
 """,
+    # Most students have one enrollment a year: it is the first everywhere (level 0). For the
+    # others, seq orders the student's enrollments of the year (unique, so "first in a unit"
+    # nests: the first in a province is also the first in its prefecture, county and school).
+    "agg_enrollment_end": """
+WITH multi AS (
+    SELECT student_key, school_year_key FROM wh.fact_enrollment
+    GROUP BY student_key, school_year_key HAVING COUNT(*) > 1
+),
+e AS (
+    SELECT f.school_year_key, f.county_code, f.province_code, f.school_key, f.stage,
+           f.end_reason, f.student_key,
+           CASE WHEN f.end_reason = '21' THEN 'graduated'
+                WHEN f.end_reason IN ('24', '28') THEN 'left' END AS exit_group,
+           row_number() OVER (PARTITION BY f.student_key, f.school_year_key
+                              ORDER BY f.school_key, f.stage, f.end_reason NULLS FIRST,
+                                       f.entry_date, f.ended_on NULLS LAST, f.class_key) AS seq
+    FROM wh.fact_enrollment f
+    JOIN multi m ON m.student_key = f.student_key AND m.school_year_key = f.school_year_key
+),
+firsts AS (
+    SELECT school_year_key, county_code, province_code, school_key, stage, end_reason,
+           CASE WHEN seq = MIN(seq) OVER (PARTITION BY student_key, school_year_key, stage) THEN 0
+                WHEN seq = MIN(seq) OVER (PARTITION BY student_key, school_year_key, stage,
+                                                       left(county_code, 2)) THEN 1
+                WHEN seq = MIN(seq) OVER (PARTITION BY student_key, school_year_key, stage,
+                                                       left(county_code, 4)) THEN 2
+                WHEN seq = MIN(seq) OVER (PARTITION BY student_key, school_year_key, stage,
+                                                       county_code) THEN 3
+                WHEN seq = MIN(seq) OVER (PARTITION BY student_key, school_year_key, stage,
+                                                       school_key) THEN 4
+                ELSE 5 END AS distinct_level,
+           CASE WHEN end_reason IS NULL THEN NULL
+                WHEN seq = MIN(seq) OVER (PARTITION BY student_key, school_year_key, stage,
+                                                       end_reason) THEN 0
+                WHEN seq = MIN(seq) OVER (PARTITION BY student_key, school_year_key, stage,
+                                                       end_reason, left(county_code, 2)) THEN 1
+                WHEN seq = MIN(seq) OVER (PARTITION BY student_key, school_year_key, stage,
+                                                       end_reason, left(county_code, 4)) THEN 2
+                WHEN seq = MIN(seq) OVER (PARTITION BY student_key, school_year_key, stage,
+                                                       end_reason, county_code) THEN 3
+                WHEN seq = MIN(seq) OVER (PARTITION BY student_key, school_year_key, stage,
+                                                       end_reason, school_key) THEN 4
+                ELSE 5 END AS reason_distinct_level,
+           CASE WHEN exit_group IS NULL THEN NULL
+                WHEN seq = MIN(seq) OVER (PARTITION BY student_key, school_year_key,
+                                                       exit_group) THEN 0
+                WHEN seq = MIN(seq) OVER (PARTITION BY student_key, school_year_key,
+                                                       exit_group, left(county_code, 2)) THEN 1
+                WHEN seq = MIN(seq) OVER (PARTITION BY student_key, school_year_key,
+                                                       exit_group, left(county_code, 4)) THEN 2
+                WHEN seq = MIN(seq) OVER (PARTITION BY student_key, school_year_key,
+                                                       exit_group, county_code) THEN 3
+                WHEN seq = MIN(seq) OVER (PARTITION BY student_key, school_year_key,
+                                                       exit_group, school_key) THEN 4
+                ELSE 5 END AS exit_distinct_level
+    FROM e
+),
+single AS (
+    SELECT f.school_year_key, f.county_code, f.province_code, f.school_key, f.stage,
+           f.end_reason, 0 AS distinct_level,
+           CASE WHEN f.end_reason IS NOT NULL THEN 0 END AS reason_distinct_level,
+           CASE WHEN f.end_reason IN ('21', '24', '28') THEN 0 END AS exit_distinct_level
+    FROM wh.fact_enrollment f
+    WHERE NOT EXISTS (SELECT 1 FROM multi m WHERE m.student_key = f.student_key
+                                              AND m.school_year_key = f.school_year_key)
+)
+SELECT school_year_key, county_code, province_code, school_key, stage, end_reason,
+       distinct_level, reason_distinct_level, exit_distinct_level, COUNT(*) AS students
+FROM (SELECT * FROM firsts UNION ALL SELECT * FROM single) x
+GROUP BY ALL
+""",
+    "agg_class_size_band": """
+WITH sizes AS (
+    SELECT c.class_key, c.school_year_key, c.county_code, c.province_code, c.school_key,
+           c.stage, COUNT(f.student_key) AS n
+    FROM wh.dim_class c
+    LEFT JOIN wh.fact_enrollment f ON f.class_key = c.class_key AND f.is_active
+    GROUP BY ALL
+)
+SELECT school_year_key, county_code, province_code, school_key, stage,
+       CASE WHEN n = 0 THEN 0 WHEN n <= 25 THEN 1 WHEN n <= 35 THEN 26 WHEN n <= 45 THEN 36
+            WHEN n <= 55 THEN 46 WHEN n <= 65 THEN 56 ELSE 66 END AS band_start,
+       COUNT(*) AS classes, SUM(n) AS students
+FROM sizes
+GROUP BY ALL
+""",
+    # The as-of day is the UTC day of the as-of time, as meta_manifest.as_of gives it.
+    "agg_data_quality": """
+WITH l_numbers AS (
+    SELECT student_key, MIN(issued_date) AS issued_date
+    FROM wh.fact_student_number
+    WHERE is_current AND kind = 'L'
+    GROUP BY student_key
+),
+problems AS (
+    SELECT DISTINCT student_key FROM wh.fact_status_change
+    WHERE change_type = '52' AND is_open
+),
+flags AS (
+    SELECT d.current_county_code AS county_code, d.current_province_code AS province_code,
+           d.current_school_key AS school_key,
+           d.id_doc_type_class = 'none' AS missing_id_number,
+           d.sex NOT IN ('1', '2') AS sex_unknown,
+           (length(d.hukou_county_code) <> 6 OR d.hukou_county_code LIKE '%0000')
+               AS hukou_incomplete,
+           d.number_kind = 'L' AS l_number,
+           coalesce(d.number_kind = 'L'
+                    AND l.issued_date < CAST(getvariable('xueji_as_of') AS DATE)
+                                        - INTERVAL 90 DAY, false) AS l_old,
+           pr.student_key IS NOT NULL AS open_problem
+    FROM wh.dim_student d
+    LEFT JOIN l_numbers l ON l.student_key = d.student_key
+    LEFT JOIN problems pr ON pr.student_key = d.student_key
+    WHERE d.current_status IN ('01', '02') AND d.current_school_key IS NOT NULL
+)
+SELECT county_code, province_code, school_key, COUNT(*) AS students,
+       COUNT(*) FILTER (WHERE missing_id_number) AS missing_id_number,
+       COUNT(*) FILTER (WHERE sex_unknown) AS sex_unknown,
+       COUNT(*) FILTER (WHERE hukou_incomplete) AS hukou_incomplete,
+       COUNT(*) FILTER (WHERE l_number) AS l_numbers,
+       COUNT(*) FILTER (WHERE l_old) AS l_numbers_over_90_days,
+       COUNT(*) FILTER (WHERE open_problem) AS open_problem_requests,
+       COUNT(*) FILTER (WHERE missing_id_number OR sex_unknown OR hukou_incomplete OR l_old
+                              OR open_problem) AS problem_records
+FROM flags
+GROUP BY county_code, province_code, school_key
+""",
 }
 
 # dim_date is derived from every [fk dim_date.date] column once the rest is built.
@@ -506,6 +633,9 @@ BUILD_ORDER: tuple[str, ...] = (
     "agg_status_change",
     "agg_student_number",
     "agg_progression",
+    "agg_enrollment_end",
+    "agg_class_size_band",
+    "agg_data_quality",
     "dim_date",
 )
 META_TABLES = ("meta_manifest", "meta_table", "meta_check", "meta_watermark")

@@ -14,17 +14,28 @@
 -- unit: students; rates are fractions 0-1 (dropout_rate of enrolled, attrition_rate of followed)
 -- suppress: enrolled, dropouts, withdrawals, followed, left_uncompleted
 -- withhold: dropout_rate <- enrolled, dropouts, withdrawals; attrition_rate <- followed, left_uncompleted
--- sources: fact_enrollment, agg_progression, dim_school_year, dim_school, dim_region
+-- sources: agg_enrollment_end, agg_progression, dim_school_year, dim_school, dim_region
 -- notes: Default school year: the one before the current (a complete year with a next year for the
 --   attrition part). Dropouts are enrollments ended by status change 28/24 (end_reason).
 --   Attrition also counts students who moved to a province outside this registry, abroad or
 --   died: it is an upper bound of 流失. followed = active enrollments of the year that have a next
---   school year in the snapshot, below the last grade of their stage. Dropouts read fact_enrollment
---   (no rollup keeps end_reason): a rollup of enrollments by end_reason would serve it.
+--   school year in the snapshot, below the last grade of their stage. enrolled, dropouts and
+--   withdrawals count distinct students per region from agg_enrollment_end: a cell counts where
+--   its *_distinct_level is at most the level of the unit each row covers (the finer of :level
+--   and the region or school filter), so a student who changed schools within the region counts
+--   once.
 WITH sel AS (
     SELECT school_year_key, code FROM dim_school_year
     WHERE code = $school_year
        OR ($school_year IS NULL AND seq = (SELECT MAX(seq) FROM dim_school_year WHERE is_current) - 1)
+),
+lv AS (
+    -- Level of the unit a result row covers: 1 province, 2 prefecture, 3 county, 4 school.
+    SELECT greatest(CASE $level WHEN 'province' THEN 1 WHEN 'prefecture' THEN 2
+                                WHEN 'county' THEN 3 ELSE 4 END,
+                    CASE WHEN $school_code IS NOT NULL THEN 4
+                         ELSE CASE length($region_prefix) WHEN 0 THEN 0 WHEN 2 THEN 1
+                                                          WHEN 4 THEN 2 ELSE 3 END END) AS unit
 ),
 enr AS (
     SELECT sel.code AS school_year,
@@ -36,17 +47,21 @@ enr AS (
                        WHEN 'prefecture' THEN coalesce(r.prefecture_name, r.province_name)
                        WHEN 'county' THEN r.county_name
                        ELSE s.school_name END AS region_name,
-           f.stage AS stage,
-           COUNT(DISTINCT f.student_key) AS enrolled,
-           COUNT(DISTINCT CASE WHEN f.end_reason = '28' THEN f.student_key END) AS dropouts,
-           COUNT(DISTINCT CASE WHEN f.end_reason = '24' THEN f.student_key END) AS withdrawals
-    FROM fact_enrollment f
-    JOIN sel ON sel.school_year_key = f.school_year_key
-    JOIN dim_school s ON s.school_key = f.school_key
-    JOIN dim_region r ON r.county_code = f.county_code
-    WHERE f.county_code LIKE $region_prefix || '%'
+           a.stage AS stage,
+           CAST(SUM(CASE WHEN a.distinct_level <= lv.unit THEN a.students ELSE 0 END)
+                AS BIGINT) AS enrolled,
+           CAST(SUM(CASE WHEN a.end_reason = '28' AND a.reason_distinct_level <= lv.unit
+                         THEN a.students ELSE 0 END) AS BIGINT) AS dropouts,
+           CAST(SUM(CASE WHEN a.end_reason = '24' AND a.reason_distinct_level <= lv.unit
+                         THEN a.students ELSE 0 END) AS BIGINT) AS withdrawals
+    FROM agg_enrollment_end a
+    JOIN sel ON sel.school_year_key = a.school_year_key
+    JOIN dim_school s ON s.school_key = a.school_key
+    JOIN dim_region r ON r.county_code = a.county_code
+    CROSS JOIN lv
+    WHERE a.county_code LIKE $region_prefix || '%'
       AND ($school_code IS NULL OR s.school_code = $school_code)
-      AND ($stage IS NULL OR f.stage = $stage)
+      AND ($stage IS NULL OR a.stage = $stage)
     GROUP BY ALL
 ),
 prog AS (

@@ -13,11 +13,12 @@
 -- unit: students (schools and classes: units); *_yoy fractions (0.05 = +5 %); mean_class_size students per class
 -- suppress: students, students_prev, new_entrants, new_entrants_prev, graduates, graduates_prev, dropouts, dropouts_prev, migrant_children, left_behind, l_numbers_pending
 -- withhold: students_yoy <- students, students_prev; new_entrants_yoy <- new_entrants, new_entrants_prev; graduates_yoy <- graduates, graduates_prev; mean_class_size <- students
--- sources: agg_enrollment, agg_class_size, agg_student_number, fact_enrollment, dim_school_year, dim_school
--- notes: graduates (enrollments ended by 21 毕业) and dropouts (ended by 28 辍学 or 24 退学) read
---   fact_enrollment: agg_enrollment counts active enrollments only; an end_reason rollup
---   (year, county, school, stage, end_reason, students) would serve them. l_numbers_pending is the
---   snapshot's current state (not per year). A year without a previous one has NULL *_prev.
+-- sources: agg_enrollment, agg_class_size, agg_student_number, agg_enrollment_end, dim_school_year, dim_school
+-- notes: graduates (enrollments ended by 21 毕业) and dropouts (ended by 28 辍学 or 24 退学, a
+--   student counted once for both) are distinct students of the scope from agg_enrollment_end
+--   (exit_distinct_level at most the level of the scope: 0 national … 4 school); agg_enrollment
+--   counts active enrollments only. l_numbers_pending is the snapshot's current state (not per
+--   year). A year without a previous one has NULL *_prev.
 WITH years AS (
     SELECT school_year_key, code, seq FROM dim_school_year
 ),
@@ -50,14 +51,23 @@ cls AS (
     GROUP BY a.school_year_key
 ),
 ends AS (
-    SELECT f.school_year_key,
-           COUNT(DISTINCT CASE WHEN f.end_reason = '21' THEN f.student_key END) AS graduates,
-           COUNT(DISTINCT CASE WHEN f.end_reason IN ('24', '28') THEN f.student_key END) AS dropouts
-    FROM fact_enrollment f
-    JOIN dim_school s ON s.school_key = f.school_key
-    WHERE f.county_code LIKE $region_prefix || '%'
+    -- Level of the scope (0 national, 1 province, 2 prefecture, 3 county, 4 school): a student
+    -- counts in the cell where the exit is the first of the year within the scope's unit.
+    SELECT a.school_year_key,
+           CAST(SUM(CASE WHEN a.end_reason = '21' AND a.exit_distinct_level <= u.unit
+                         THEN a.students ELSE 0 END) AS BIGINT) AS graduates,
+           CAST(SUM(CASE WHEN a.end_reason IN ('24', '28') AND a.exit_distinct_level <= u.unit
+                         THEN a.students ELSE 0 END) AS BIGINT) AS dropouts
+    FROM agg_enrollment_end a
+    JOIN dim_school s ON s.school_key = a.school_key
+    CROSS JOIN (
+        SELECT CASE WHEN $school_code IS NOT NULL THEN 4
+                    ELSE CASE length($region_prefix) WHEN 0 THEN 0 WHEN 2 THEN 1
+                                                     WHEN 4 THEN 2 ELSE 3 END END AS unit
+    ) u
+    WHERE a.county_code LIKE $region_prefix || '%'
       AND ($school_code IS NULL OR s.school_code = $school_code)
-    GROUP BY f.school_year_key
+    GROUP BY a.school_year_key
 ),
 lnum AS (
     SELECT SUM(a.students) AS l_numbers_pending
