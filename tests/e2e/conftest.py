@@ -115,3 +115,79 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         server.wait(timeout=10)
     except subprocess.TimeoutExpired:
         server.kill()
+
+
+def serve_lifecycle_copy(
+    lifecycle_templates, tmp_path: Path, secret: str, prepare=None
+) -> Iterator[dict[str, object]]:
+    """A server (gunicorn via `xueji serve`) on a private copy of the seeded lifecycle
+    registry (tests/lifecycle/conftest.py: its accounts, TODAY as the business date).
+    ``prepare(db_url, tmp_path, cast)`` may set the copy up first; what it returns is merged
+    into the yielded dict (base, cast, db, log)."""
+    from tests.lifecycle.conftest import TODAY
+
+    if not os.path.exists(CHROMIUM):
+        if IN_CI:
+            pytest.fail("Chromium is required under CI=true (apt-get install chromium)")
+        pytest.skip("Chromium not installed")
+    url, _, cast = lifecycle_templates("sqlite")
+    shutil.copyfile(url.removeprefix("sqlite:///"), tmp_path / "xueji.db")
+    db_url = f"sqlite:///{tmp_path / 'xueji.db'}"
+    extra = prepare(db_url, tmp_path, cast) if prepare is not None else {}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XUEJI_")}
+    env.update(
+        {
+            "XUEJI_DATA_DIR": str(tmp_path),
+            "XUEJI_DATABASE_URL": db_url,
+            "XUEJI_CAPTCHA_ENABLED": "0",
+            "XUEJI_SECRET_KEY": secret + "-" + "k" * 40,
+            "XUEJI_TODAY": TODAY.isoformat(),
+        }
+    )
+    port = _free_port()
+    log = open(tmp_path / "server.log", "w")  # noqa: SIM115
+    server = subprocess.Popen(
+        [sys.executable, "-m", "admin.cli", "serve", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(150):
+        try:
+            with urllib.request.urlopen(base + "/login/", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        server.kill()
+        pytest.fail("server did not start: " + (tmp_path / "server.log").read_text())
+    yield {
+        "base": base,
+        "cast": cast,
+        "db": tmp_path / "xueji.db",
+        "log": tmp_path / "server.log",
+        **extra,
+    }
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+    log.close()
+
+
+def sign_in(browser, base: str, username: str, password: str, **context_options):
+    """A new browser context (zh-CN; a desktop viewport unless told otherwise) signed in."""
+    context_options.setdefault("viewport", {"width": 1366, "height": 900})
+    context = browser.new_context(locale="zh-CN", **context_options)
+    page = context.new_page()
+    page.goto(base + "/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("input[type=submit], button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert "/login" not in page.url, username
+    return context, page

@@ -5,20 +5,14 @@ real server."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import IN_CI, make_app
-from tests.e2e.conftest import CHROMIUM, _free_port
+from tests.conftest import make_app
+from tests.e2e.conftest import serve_lifecycle_copy, sign_in
 from tests.lifecycle.conftest import PASSWORD, TODAY, lifecycle_templates  # noqa: F401
 
 
@@ -96,63 +90,11 @@ def _prepare(url: str, folder, cast) -> dict[str, object]:
 
 @pytest.fixture
 def teaching_server(lifecycle_templates, tmp_path) -> Iterator[dict[str, object]]:  # noqa: F811
-    if not os.path.exists(CHROMIUM):
-        if IN_CI:
-            pytest.fail("Chromium is required under CI=true (apt-get install chromium)")
-        pytest.skip("Chromium not installed")
-    url, _, cast = lifecycle_templates("sqlite")
-    shutil.copyfile(url.removeprefix("sqlite:///"), tmp_path / "xueji.db")
-    db_url = f"sqlite:///{tmp_path / 'xueji.db'}"
-    info = _prepare(db_url, tmp_path, cast)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("XUEJI_")}
-    env.update(
-        {
-            "XUEJI_DATA_DIR": str(tmp_path),
-            "XUEJI_DATABASE_URL": db_url,
-            "XUEJI_CAPTCHA_ENABLED": "0",
-            "XUEJI_SECRET_KEY": "e2e-teaching-" + "k" * 40,
-            "XUEJI_TODAY": TODAY.isoformat(),
-        }
-    )
-    port = _free_port()
-    log = open(tmp_path / "server.log", "w")  # noqa: SIM115
-    server = subprocess.Popen(
-        [sys.executable, "-m", "admin.cli", "serve", "--port", str(port), "--workers", "1"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            with urllib.request.urlopen(base + "/login/", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        server.kill()
-        pytest.fail("server did not start: " + (tmp_path / "server.log").read_text())
-    yield {"base": base, **info}
-    server.terminate()
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-    log.close()
+    yield from serve_lifecycle_copy(lifecycle_templates, tmp_path, "e2e-teaching", _prepare)
 
 
 def _sign_in(browser, base: str, username: str, **context_options):
-    context = browser.new_context(locale="zh-CN", **context_options)
-    page = context.new_page()
-    page.goto(base + "/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("input[type=submit], button[type=submit]")
-    page.wait_for_load_state("networkidle")
-    assert "/login" not in page.url, username
-    return context, page
+    return sign_in(browser, base, username, PASSWORD, **context_options)
 
 
 def test_teacher_records_and_the_parent_sees_them(teaching_server, browser, tmp_path):
@@ -161,7 +103,7 @@ def test_teacher_records_and_the_parent_sees_them(teaching_server, browser, tmp_
     (other_a, name_a), (other_b, _name_b) = teaching_server["others"]
 
     # The class teacher marks the child on sick leave: everyone else stays present.
-    context, page = _sign_in(browser, base, "teacher_s", viewport={"width": 1366, "height": 900})
+    context, page = _sign_in(browser, base, "teacher_s")
     page.goto(f"{base}/attendance/?class={klass}&date={TODAY.isoformat()}")
     page.select_option(f"select[name=mark_{child}]", "sick")
     page.click("#attendance-save")
@@ -192,7 +134,7 @@ def test_teacher_records_and_the_parent_sees_them(teaching_server, browser, tmp_
     context.close()
 
     # The registrar publishes.
-    context, page = _sign_in(browser, base, "reg_s", viewport={"width": 1366, "height": 900})
+    context, page = _sign_in(browser, base, "reg_s")
     page.goto(f"{base}/exam/{exam}")
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("#exam-publish button")

@@ -4,78 +4,21 @@ from their 待办 lists, and the student is at the new school."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import IN_CI
-from tests.e2e.conftest import CHROMIUM, _free_port
+from tests.e2e.conftest import serve_lifecycle_copy, sign_in
 from tests.lifecycle.conftest import PASSWORD, TODAY, lifecycle_templates  # noqa: F401
 
 
 @pytest.fixture
 def transfer_server(lifecycle_templates, tmp_path) -> Iterator[dict[str, object]]:  # noqa: F811
-    if not os.path.exists(CHROMIUM):
-        if IN_CI:
-            pytest.fail("Chromium is required under CI=true (apt-get install chromium)")
-        pytest.skip("Chromium not installed")
-    url, _, cast = lifecycle_templates("sqlite")
-    shutil.copyfile(url.removeprefix("sqlite:///"), tmp_path / "xueji.db")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("XUEJI_")}
-    env.update(
-        {
-            "XUEJI_DATA_DIR": str(tmp_path),
-            "XUEJI_DATABASE_URL": f"sqlite:///{tmp_path / 'xueji.db'}",
-            "XUEJI_CAPTCHA_ENABLED": "0",
-            "XUEJI_SECRET_KEY": "e2e-transfer-" + "k" * 40,
-            "XUEJI_TODAY": TODAY.isoformat(),
-        }
-    )
-    port = _free_port()
-    log = open(tmp_path / "server.log", "w")  # noqa: SIM115
-    server = subprocess.Popen(
-        [sys.executable, "-m", "admin.cli", "serve", "--port", str(port), "--workers", "1"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            with urllib.request.urlopen(base + "/login/", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        server.kill()
-        pytest.fail("server did not start: " + (tmp_path / "server.log").read_text())
-    yield {"base": base, "cast": cast, "db": tmp_path / "xueji.db", "log": tmp_path / "server.log"}
-    server.terminate()
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-    log.close()
+    yield from serve_lifecycle_copy(lifecycle_templates, tmp_path, "e2e-transfer")
 
 
-def _sign_in(browser, base: str, username: str):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
-    page = context.new_page()
-    page.goto(base + "/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("input[type=submit], button[type=submit]")
-    page.wait_for_load_state("networkidle")
-    assert "/login" not in page.url, username
-    return context, page
+def _sign_in(browser, base: str, username: str, **context_options):
+    return sign_in(browser, base, username, PASSWORD, **context_options)
 
 
 def test_cross_province_transfer_through_the_screens(transfer_server, browser, tmp_path):
