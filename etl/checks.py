@@ -1,5 +1,6 @@
 """Pre-publish checks on the finished snapshot file (attached read-only as `wh`, next to the
-staging schema `stg` that holds the source counts and the hashed personal values).
+staging schema `stg` that holds the source counts), with the source still open in the same
+read transaction.
 
 - reconcile: rows per table equal the source's count from the same transaction; active
   enrollments per school year, county and grade equal an independent GROUP BY of the source;
@@ -10,9 +11,10 @@ staging schema `stg` that holds the source counts and the hashed personal values
 - codes: every [code] value is a code of its set in dim_code;
 - privacy: every other column of every table, as distinct values: no 15+ digit run (ID
   numbers, 学籍号 bodies), 学籍号, mobile or landline number, e-mail or street address pattern,
-  no value equal to a personal value of the source (names, numbers, phones, addresses, read as
-  hashes), and no source name of 3+ characters inside a value that is not itself a public
-  reference name (region, school, code label).
+  no value equal to a personal value of the source (names, numbers, phones, addresses), and no
+  source name of 3+ characters inside a value that is not itself a public reference name
+  (region, school, code label). The source is asked which of the snapshot's values (and their
+  fragments of the lengths its names have) are personal values: they never leave the source.
 
 A result's detail gives counts and reasons, never a checked value: the results are stored in the
 snapshot and printed in logs.
@@ -22,11 +24,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import Protocol
 
 import duckdb
 
 from . import _duck, schema
-from .extract import sensitive_hash_sql
+
+
+class PersonalValues(Protocol):
+    """What the privacy check asks the source (etl.extract sources implement it)."""
+
+    def name_lengths(self, minimum: int) -> list[int]: ...
+    def find_personal(self, values: list[str]) -> list[tuple[str, str]]: ...
+
 
 # RE2 patterns (DuckDB regexp_matches, partial match).
 PATTERNS: dict[str, str] = {
@@ -318,7 +328,48 @@ def _collect_values(
     return collected
 
 
-def privacy(con: duckdb.DuckDBPyConnection, tables: list[schema.Table]) -> list[CheckResult]:
+def _ask_source(con: duckdb.DuckDBPyConnection, personal: PersonalValues) -> None:
+    """Temp tables xj_grams(t, c, v, g): fragments of the scanned text values with the lengths of
+    the source's names; xj_personal(kind, v): those values and fragments the source holds as
+    personal values. Values equal to a public reference name are not asked about."""
+    lengths = personal.name_lengths(MIN_NAME_FRAGMENT)
+    con.execute(
+        f"""
+CREATE OR REPLACE TEMP TABLE xj_grams AS
+WITH v AS (
+    SELECT DISTINCT t, c, v FROM xj_scan
+    WHERE is_text AND length(v) >= {MIN_NAME_FRAGMENT}
+      AND trim(v) NOT IN (SELECT v FROM stg.reference_names)
+),
+lens AS (SELECT unnest(?::INTEGER[]) AS len)
+SELECT DISTINCT t, c, v, trim(substr(v, i, len)) AS g
+FROM (SELECT t, c, v, len, unnest(range(1, length(v) - len + 2)) AS i
+      FROM v JOIN lens ON length(v) >= lens.len)
+""",
+        [lengths],
+    )
+    asked = [
+        r[0]
+        for r in con.execute(
+            "SELECT trim(v) AS x FROM xj_scan WHERE trim(v) <> '' "
+            "AND trim(v) NOT IN (SELECT v FROM stg.reference_names) "
+            "UNION SELECT g FROM xj_grams WHERE g <> ''"
+        ).fetchall()
+    ]
+    found = personal.find_personal(asked) if asked else []
+    con.execute("CREATE OR REPLACE TEMP TABLE xj_personal (kind VARCHAR, v VARCHAR)")
+    if found:
+        con.execute(
+            "INSERT INTO xj_personal SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[])",
+            [[k for k, _v in found], [v for _k, v in found]],
+        )
+
+
+def privacy(
+    con: duckdb.DuckDBPyConnection,
+    tables: list[schema.Table],
+    personal: PersonalValues,
+) -> list[CheckResult]:
     collected = _collect_values(con, tables)
     found: dict[tuple[str, str], dict[str, int]] = {}
     hits: dict[str, int] | None
@@ -328,12 +379,12 @@ def privacy(con: duckdb.DuckDBPyConnection, tables: list[schema.Table]) -> list[
         f"regexp_matches(v, '{PATTERNS[label]}'))"
         for label in labels
     )
+    _ask_source(con, personal)
     # A value equal to a public reference name (a code label, a school or region name) says
     # nothing about a person even when someone's name or address happens to be the same.
     rows = con.execute(
-        f"SELECT t, c, {counts}, COUNT(*) FILTER (WHERE {sensitive_hash_sql('v')} IN "
-        f"(SELECT h FROM stg.sensitive) AND {sensitive_hash_sql('v')} NOT IN "
-        f"(SELECT h FROM stg.reference_names)) FROM xj_scan GROUP BY t, c"
+        f"SELECT t, c, {counts}, COUNT(*) FILTER (WHERE trim(v) IN (SELECT v FROM xj_personal) "
+        "AND trim(v) NOT IN (SELECT v FROM stg.reference_names)) FROM xj_scan GROUP BY t, c"
     ).fetchall()
     for row in rows:
         hits = {label: int(n) for label, n in zip(labels, row[2:-1], strict=True) if n}
@@ -343,27 +394,16 @@ def privacy(con: duckdb.DuckDBPyConnection, tables: list[schema.Table]) -> list[
             found[(row[0], row[1])] = hits
     # Source names of 3+ characters inside longer values (not inside public reference names).
     fragments = con.execute(
-        f"""
-WITH v AS (
-    SELECT DISTINCT t, c, v FROM xj_scan
-    WHERE is_text AND length(v) >= {MIN_NAME_FRAGMENT}
-      AND {sensitive_hash_sql("v")} NOT IN (SELECT h FROM stg.reference_names)
-),
-lens AS (SELECT DISTINCT len FROM stg.sensitive WHERE kind = 'name' AND len >= {MIN_NAME_FRAGMENT}),
-grams AS (
-    SELECT t, c, v, substr(v, i, len) AS g
-    FROM (SELECT t, c, v, len, unnest(range(1, length(v) - len + 2)) AS i
-          FROM v JOIN lens ON length(v) >= lens.len)
-)
-SELECT t, c, COUNT(DISTINCT v) FROM grams
-WHERE {sensitive_hash_sql("g")} IN (
-    SELECT h FROM stg.sensitive WHERE kind = 'name' AND len >= {MIN_NAME_FRAGMENT})
+        """
+SELECT t, c, COUNT(DISTINCT v) FROM xj_grams
+WHERE g IN (SELECT v FROM xj_personal WHERE kind = 'name')
 GROUP BY t, c
 """
     ).fetchall()
     for t, c, n in fragments:
         found.setdefault((t, c), {})["containing a source name"] = int(n)
-    con.execute("DROP TABLE xj_scan")
+    for temp in ("xj_scan", "xj_grams", "xj_personal"):
+        con.execute(f"DROP TABLE {temp}")
     out = []
     scanned = {(t, c) for t, c, _type in collected}
     for t in tables:
@@ -391,6 +431,7 @@ def run_all(
     reconcile_map: dict[str, str],
     etl_extra: dict[str, int],
     built: dict[str, str],
+    personal: PersonalValues,
     tables: list[str] | None = None,
     on_check: Callable[[str, int], None] | None = None,
 ) -> list[CheckResult]:
@@ -403,7 +444,7 @@ def run_all(
         ("orphans", lambda: orphans(con, specs)),
         ("hmac", lambda: hmac_format(con, specs)),
         ("codes", lambda: codes(con, specs)),
-        ("privacy", lambda: privacy(con, specs)),
+        ("privacy", lambda: privacy(con, specs, personal)),
     ]
     for name, fn in steps:
         part = fn()

@@ -2,9 +2,9 @@
 columns the warehouse needs in an in-memory DuckDB (never in the published file).
 
 What is read is declared here, column by column (`SOURCE_TABLES`): only coarse columns of
-people, never names, ID numbers, 学籍号, addresses, phones or free text. For the privacy check
-the personal values themselves are read as 60-bit hashes only (`SENSITIVE_COLUMNS`; computed by
-PostgreSQL, or by a function registered in SQLite), so the plain values never reach the ETL.
+people, never names, ID numbers, 学籍号, addresses, phones or free text. The privacy check
+asks the source which of the finished snapshot's values equal a personal value
+(`SENSITIVE_COLUMNS`, `find_personal`), so personal values never leave the source at all.
 
 Drivers:
 - PostgreSQL, primary: ADBC (adbc-driver-postgresql) streams Arrow into DuckDB without
@@ -21,8 +21,9 @@ read transaction (SQLite), so counts and rows describe the same instant.
 from __future__ import annotations
 
 import csv
-import hashlib
+import json
 import os
+import secrets
 import sqlite3
 import urllib.parse
 import uuid
@@ -228,8 +229,9 @@ SOURCE_TABLES: tuple[SourceTable, ...] = (
 )
 SOURCE_BY_NAME = {t.name: t for t in SOURCE_TABLES}
 
-# Personal values the privacy check looks for in the finished snapshot, read as hashes.
-# kind 'name' is also searched inside longer values (3 characters and more).
+# Personal values the privacy check looks for in the finished snapshot. They are never read:
+# the check sends the snapshot's distinct values to the source, which answers which of them equal
+# (spaces trimmed) a value of these columns. kind 'name' is also searched inside longer values.
 SENSITIVE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("student", "name", "name"),
     ("student", "former_name", "name"),
@@ -386,11 +388,9 @@ class Source(Protocol):
         select_sql: str,
         types: tuple[tuple[str, str], ...],
     ) -> int: ...
-    def load_sensitive(
-        self, con: duckdb.DuckDBPyConnection, target: str, columns: list[tuple[str, str, str]]
-    ) -> int: ...
+    def name_lengths(self, minimum: int) -> list[int]: ...
+    def find_personal(self, values: list[str]) -> list[tuple[str, str]]: ...
     def select_list(self, table: SourceTable) -> str: ...
-    def sensitive_select(self, table: str, column: str, kind: str) -> str: ...
     def timestamp_literal(self, value: datetime) -> str: ...
     def close(self) -> None: ...
 
@@ -417,30 +417,39 @@ def _cast_select(source: str, types: tuple[tuple[str, str], ...]) -> str:
     return f"SELECT {cols} FROM {source}"
 
 
-SENSITIVE_TYPES = (("kind", "VARCHAR"), ("h", "BIGINT"), ("len", "INTEGER"))
+class _HasColumns(Protocol):
+    def table_columns(self, table: str) -> set[str] | None: ...
 
 
-def _load_hashed(
-    source: Source, con: duckdb.DuckDBPyConnection, target: str, columns: list[tuple[str, str, str]]
-) -> int:
-    """Personal values hashed by the source itself, one UNION ALL query."""
-    sql = " UNION ALL ".join(source.sensitive_select(t, c, k) for t, c, k in columns)
-    return source.load(con, target, sql, SENSITIVE_TYPES)
+def sensitive_columns(source: _HasColumns) -> list[tuple[str, str, str]]:
+    """The SENSITIVE_COLUMNS this source has (a registry of an earlier migration may lack some)."""
+    out = []
+    for table, column, kind in SENSITIVE_COLUMNS:
+        present = source.table_columns(table)
+        if present and column in present:
+            out.append((table, column, kind))
+    return out
 
 
-def _sensitive_hash_py(value: object) -> int | None:
-    if value is None:
-        return None
-    text = str(value).strip(" ")
-    if not text:
-        return None
-    # The first 60 bits of the md5 = the first 15 hex digits (sensitive_hash_sql).
-    return int.from_bytes(hashlib.md5(text.encode("utf-8")).digest()[:8], "big") >> 4
+def _group_by_table(columns: list[tuple[str, str, str]]) -> dict[str, list[tuple[str, str]]]:
+    grouped: dict[str, list[tuple[str, str]]] = {}
+    for table, column, kind in columns:
+        grouped.setdefault(table, []).append((column, kind))
+    return grouped
 
 
-# DuckDB side of the same 60-bit hash, for values found in the warehouse.
-def sensitive_hash_sql(expr: str) -> str:
-    return f"CAST(('0x' || left(md5(trim({expr})), 15)) AS BIGINT)"
+def _pg_text_array(values: list[str]) -> str:
+    """A text[] constant, dollar-quoted (no escaping of quotes needed). A constant array lets
+    PostgreSQL (14+) hash it once for `= ANY(...)`: one probe per source value, no join."""
+    body = (
+        "{"
+        + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
+        + "}"
+    )
+    tag = "$xj$"
+    while tag in body:
+        tag = f"$xj{secrets.token_hex(4)}$"
+    return f"{tag}{body}{tag}::text[]"
 
 
 class SqliteSource:
@@ -457,7 +466,6 @@ class SqliteSource:
         try:
             uri = "file:" + urllib.parse.quote(url.path) + "?mode=ro"
             self.conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30)
-            self.conn.create_function("xueji_h", 1, _sensitive_hash_py, deterministic=True)
         except sqlite3.Error as exc:
             raise SourceError(f"cannot open source {self.description}: {_first_line(exc)}") from exc
         self._as_of = datetime.now(UTC)
@@ -490,16 +498,35 @@ class SqliteSource:
     def select_list(self, table: SourceTable) -> str:
         return ", ".join(f"{c.source_expr} AS {c.name}" for c in table.columns)
 
-    def sensitive_select(self, table: str, column: str, kind: str) -> str:
-        return (
-            f"SELECT '{kind}' AS kind, xueji_h({column}) AS h, length(trim({column}, ' ')) AS len "
-            f"FROM {table} WHERE {column} IS NOT NULL AND trim({column}, ' ') <> ''"
-        )
+    def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        try:
+            return self.conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise SourceError(f"source query failed: {_first_line(exc)}") from exc
 
-    def load_sensitive(
-        self, con: duckdb.DuckDBPyConnection, target: str, columns: list[tuple[str, str, str]]
-    ) -> int:
-        return _load_hashed(self, con, target, columns)
+    def name_lengths(self, minimum: int) -> list[int]:
+        names = [(t, c) for t, c, k in sensitive_columns(self) if k == "name"]
+        if not names:
+            return []
+        union = " UNION ALL ".join(f"SELECT length(trim({c}, ' ')) AS n FROM {t}" for t, c in names)
+        sql = f"SELECT DISTINCT n FROM ({union}) WHERE n >= ? ORDER BY n"
+        return [int(r[0]) for r in self._rows(sql, (minimum,))]
+
+    def find_personal(self, values: list[str]) -> list[tuple[str, str]]:
+        columns = sensitive_columns(self)
+        values = [v for v in values if v]  # an empty value is nobody's
+        if not values or not columns:
+            return []
+        union = " UNION ALL ".join(
+            f"SELECT '{k}' AS kind, trim({c}, ' ') AS v FROM {t} "
+            f"WHERE trim({c}, ' ') IN (SELECT x FROM cand)"
+            for t, c, k in columns
+        )
+        sql = (
+            "WITH cand(x) AS MATERIALIZED (SELECT DISTINCT value FROM json_each(?)) "
+            f"SELECT DISTINCT kind, v FROM ({union})"
+        )
+        return [(str(k), str(v)) for k, v in self._rows(sql, (json.dumps(values),))]
 
     def timestamp_literal(self, value: datetime) -> str:
         return "'" + value.strftime("%Y-%m-%d %H:%M:%S") + "'"
@@ -554,20 +581,40 @@ class _PgBase:
             parts.append(f"{expr} AS {c.name}")
         return ", ".join(parts)
 
-    def sensitive_select(self, table: str, column: str, kind: str) -> str:
-        return (
-            f"SELECT '{kind}' AS kind, "
-            f"('x' || lpad(left(md5(btrim({column})), 15), 16, '0'))::bit(64)::bigint AS h, "
-            f"char_length(btrim({column}))::int AS len "
-            f"FROM {table} WHERE {column} IS NOT NULL AND btrim({column}) <> ''"
-        )
+    def _rows(self, sql: str) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
 
-    def load_sensitive(
-        self, con: duckdb.DuckDBPyConnection, target: str, columns: list[tuple[str, str, str]]
-    ) -> int:
-        # PostgreSQL hashes (md5, one core): the COPY path writes a temporary CSV, which must
-        # not hold plain personal values.
-        return _load_hashed(self, con, target, columns)  # type: ignore[arg-type]
+    def table_columns(self, table: str) -> set[str] | None:
+        raise NotImplementedError
+
+    def name_lengths(self, minimum: int) -> list[int]:
+        names = [(t, c) for t, c, k in sensitive_columns(self) if k == "name"]
+        if not names:
+            return []
+        union = " UNION ALL ".join(
+            f"SELECT char_length(btrim({c}::text)) AS n FROM {t}" for t, c in names
+        )
+        sql = f"SELECT DISTINCT n FROM ({union}) x WHERE n >= {int(minimum)} ORDER BY n"
+        return [int(r[0]) for r in self._rows(sql)]
+
+    def find_personal(self, values: list[str]) -> list[tuple[str, str]]:
+        columns = sensitive_columns(self)
+        # An empty value is nobody's; PostgreSQL text holds no NUL.
+        values = [v for v in values if v and "\x00" not in v]
+        if not values or not columns:
+            return []
+        array = _pg_text_array(values)
+        # One scan per table: its personal columns unpivoted, each value probed in the array.
+        parts = []
+        for table, cols in _group_by_table(columns).items():
+            pairs = ", ".join(f"('{k}', {c}::text)" for c, k in cols)
+            parts.append(
+                f"SELECT u.kind, btrim(u.v) AS v FROM {table} "
+                f"CROSS JOIN LATERAL (VALUES {pairs}) AS u(kind, v) "
+                f"WHERE btrim(u.v) = ANY({array})"
+            )
+        sql = f"SELECT DISTINCT kind, v FROM ({' UNION ALL '.join(parts)}) x"
+        return [(str(k), str(v)) for k, v in self._rows(sql)]
 
     def timestamp_literal(self, value: datetime) -> str:
         return "TIMESTAMP '" + value.strftime("%Y-%m-%d %H:%M:%S") + "'"
@@ -662,35 +709,6 @@ class PgAdbcSource(_PgBase):
             raise SourceError(f"reading the source failed: {_first_line(exc)}") from exc
         return _duck.count(con, f"SELECT COUNT(*) FROM {target}")
 
-    def load_sensitive(
-        self, con: duckdb.DuckDBPyConnection, target: str, columns: list[tuple[str, str, str]]
-    ) -> int:
-        """Faster than hashing in PostgreSQL (md5 on one core): the values stream through
-        DuckDB's vectorised md5 in memory and only the hashes are kept; nothing is written
-        to disk."""
-        sql = " UNION ALL ".join(
-            f"SELECT '{k}'::text AS kind, {c}::text AS v FROM {t} WHERE {c} IS NOT NULL"
-            for t, c, k in columns
-        )
-        name = f"xueji_stream_{uuid.uuid4().hex[:8]}"
-        try:
-            self.cur.execute(sql)
-            stream = self.cur.fetch_arrow()
-            con.register(name, stream)
-            try:
-                con.execute(
-                    f"CREATE TABLE {target} AS SELECT CAST(kind AS VARCHAR) AS kind, "
-                    f"{sensitive_hash_sql('v')} AS h, CAST(length(trim(v)) AS INTEGER) AS len "
-                    f"FROM {name} WHERE trim(v) <> ''"
-                )
-            finally:
-                con.unregister(name)
-        except duckdb.Error as exc:
-            raise SourceError(f"reading the source failed: {_first_line(exc)}") from exc
-        except Exception as exc:
-            raise SourceError(f"reading the source failed: {_first_line(exc)}") from exc
-        return _duck.count(con, f"SELECT COUNT(*) FROM {target}")
-
     def close(self) -> None:
         with suppress(Exception):
             self.conn.rollback()
@@ -750,14 +768,15 @@ class PgCopySource(_PgBase):
         return self._columns.get(table)
 
     def count(self, sql: str) -> int:
+        return int(self._rows(sql)[0][0])
+
+    def _rows(self, sql: str) -> list[tuple[Any, ...]]:
         import psycopg
 
         try:
-            row = self.conn.execute(sql).fetchone()
+            return list(self.conn.execute(sql).fetchall())
         except psycopg.Error as exc:
             raise SourceError(f"source query failed: {_first_line(exc)}") from exc
-        assert row is not None
-        return int(row[0])
 
     def load(
         self,

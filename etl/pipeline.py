@@ -263,6 +263,8 @@ def _run_locked(
     except duckdb.Error as exc:
         raise _duck_error(exc, "running the ETL") from exc
     finally:
+        with contextlib.suppress(Exception):
+            state.sources.close()
         if state.con is not None:
             with contextlib.suppress(Exception):
                 state.con.close()
@@ -291,6 +293,7 @@ class _State:
     con: duckdb.DuckDBPyConnection | None = None
     parquet_tmp: dict[str, Path] = field(default_factory=dict)
     pointer_written: bool = False
+    sources: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
 
 def _staging_connection(
@@ -335,94 +338,96 @@ def _build_and_publish(
 
     # ---------------------------------------------------------------- extract
     t = time.monotonic()
-    with extract.open_source(
-        source_url, state.staging, pg_driver=pg_driver, connect_timeout=connect_timeout
-    ) as src:
-        progress.step("connect", source=src.description, driver=src.driver)
-        as_of = src.as_of()
-        source_fp = pseudonymize.b32(hashlib.sha256(src.identity().encode()).digest())[:16]
-        staged, skipped = _plan(src)
-        source_rows, watermarks = _source_counts(src, staged)
-        progress.step("count", tables=len(source_rows))
-        publish.check_free_space(root, _rows_by_source(source_rows))
-        chosen, reason = decide_mode(
-            mode,
-            prev,
-            source_fp=source_fp,
-            key_fp=key_fp,
-            now=datetime.now(UTC),
-            full_every_days=full_every_days,
+    # The source stays open (one consistent read) until the privacy check has asked it about
+    # the finished snapshot's values; it is closed before publishing.
+    src = state.sources.enter_context(
+        extract.open_source(
+            source_url, state.staging, pg_driver=pg_driver, connect_timeout=connect_timeout
         )
-        prev_path = root / current if current else None
-        incremental: dict[str, str] = {}
-        prev_attached = False
-        if chosen == "incremental":
-            assert prev is not None and prev_path is not None
-            try:
-                con.execute(f"ATTACH {export._lit(prev_path)} AS prev (READ_ONLY)")
-                prev_attached = True
-            except duckdb.Error:
-                chosen, reason = "full", "the previous snapshot cannot be opened"
-        progress.event("etl.mode", mode=chosen, reason=reason)
-        transform.install_helpers(con, as_of.replace(tzinfo=None).isoformat())
-        extracted = 0
-        for table in extract.SOURCE_TABLES:
-            if table.name not in staged:
-                continue
-            where = None
-            fact = _incremental_fact_of(table.name)
-            prev_hwm = (prev or {}).get("watermarks", {}).get(fact) if fact else None
-            if chosen == "incremental" and fact and prev_hwm is not None and table.incremental:
-                where = _delta_where(src, table, int(prev_hwm), prev, as_of)
+    )
+    progress.step("connect", source=src.description, driver=src.driver)
+    as_of = src.as_of()
+    source_fp = pseudonymize.b32(hashlib.sha256(src.identity().encode()).digest())[:16]
+    staged, skipped = _plan(src)
+    source_rows, watermarks = _source_counts(src, staged)
+    progress.step("count", tables=len(source_rows))
+    publish.check_free_space(root, _rows_by_source(source_rows))
+    chosen, reason = decide_mode(
+        mode,
+        prev,
+        source_fp=source_fp,
+        key_fp=key_fp,
+        now=datetime.now(UTC),
+        full_every_days=full_every_days,
+    )
+    prev_path = root / current if current else None
+    incremental: dict[str, str] = {}
+    prev_attached = False
+    if chosen == "incremental":
+        assert prev is not None and prev_path is not None
+        try:
+            con.execute(f"ATTACH {export._lit(prev_path)} AS prev (READ_ONLY)")
+            prev_attached = True
+        except duckdb.Error:
+            chosen, reason = "full", "the previous snapshot cannot be opened"
+    progress.event("etl.mode", mode=chosen, reason=reason)
+    transform.install_helpers(con, as_of.replace(tzinfo=None).isoformat())
+    extracted = 0
+    for table in extract.SOURCE_TABLES:
+        if table.name not in staged:
+            continue
+        where = None
+        fact = _incremental_fact_of(table.name)
+        prev_hwm = (prev or {}).get("watermarks", {}).get(fact) if fact else None
+        if chosen == "incremental" and fact and prev_hwm is not None and table.incremental:
+            where = _delta_where(src, table, int(prev_hwm), prev, as_of)
+        n = src.load(
+            con,
+            f"stg.{table.name}",
+            extract.select_sql(src, table, where),
+            extract.types_of(table),
+        )
+        extracted += n
+        if where is not None:
+            assert fact is not None
+            incremental[fact] = table.name
+        progress.step("extract", table=table.name, rows=n, delta=where is not None or None)
+    transform.build_maps(con, staged)
+    # Carry the rest of each incremental fact over from the previous snapshot; a count that
+    # does not add up (deleted rows, late commits below the mark) rebuilds it in full.
+    drift_notes: dict[str, str] = {}
+    for fact, source_table in list(incremental.items()):
+        ok = _carry(con, fact, source_table, source_rows.get(fact, -1))
+        if not ok:
+            table = extract.SOURCE_BY_NAME[source_table]
+            con.execute(f"DROP TABLE stg.{source_table}")
+            con.execute(f"DROP TABLE IF EXISTS stg.carry_{fact}")
             n = src.load(
                 con,
-                f"stg.{table.name}",
-                extract.select_sql(src, table, where),
+                f"stg.{source_table}",
+                extract.select_sql(src, table),
                 extract.types_of(table),
             )
             extracted += n
-            if where is not None:
-                assert fact is not None
-                incremental[fact] = table.name
-            progress.step("extract", table=table.name, rows=n, delta=where is not None or None)
-        transform.build_maps(con, staged)
-        # Carry the rest of each incremental fact over from the previous snapshot; a count that
-        # does not add up (deleted rows, late commits below the mark) rebuilds it in full.
-        drift_notes: dict[str, str] = {}
-        for fact, source_table in list(incremental.items()):
-            ok = _carry(con, fact, source_table, source_rows.get(fact, -1))
-            if not ok:
-                table = extract.SOURCE_BY_NAME[source_table]
-                con.execute(f"DROP TABLE stg.{source_table}")
-                con.execute(f"DROP TABLE IF EXISTS stg.carry_{fact}")
-                n = src.load(
-                    con,
-                    f"stg.{source_table}",
-                    extract.select_sql(src, table),
-                    extract.types_of(table),
-                )
-                extracted += n
-                del incremental[fact]
-                drift_notes[fact] = "incremental rows did not reconcile; rebuilt in full"
-                progress.event("etl.incremental_drift", table=fact)
-        if prev_attached:
-            con.execute("DETACH prev")
-        if chosen == "incremental" and not incremental:
-            chosen = "full"
-            reason = (
-                "incremental rows did not reconcile; rebuilt in full"
-                if drift_notes
-                else "no incremental fact to carry over"
-            )
-        _extract_sensitive(con, src, staged)
-        progress.step("extract", table="personal-value hashes")
-        src.load(
-            con,
-            "stg.source_enrollment_by_county_grade",
-            extract.ENROLLMENT_BY_COUNTY_GRADE,
-            extract.ENROLLMENT_BY_COUNTY_GRADE_TYPES,
+            del incremental[fact]
+            drift_notes[fact] = "incremental rows did not reconcile; rebuilt in full"
+            progress.event("etl.incremental_drift", table=fact)
+    if prev_attached:
+        con.execute("DETACH prev")
+    if chosen == "incremental" and not incremental:
+        chosen = "full"
+        reason = (
+            "incremental rows did not reconcile; rebuilt in full"
+            if drift_notes
+            else "no incremental fact to carry over"
         )
-        source_kind, source_desc, driver = src.kind, src.description, src.driver
+    src.load(
+        con,
+        "stg.source_enrollment_by_county_grade",
+        extract.ENROLLMENT_BY_COUNTY_GRADE,
+        extract.ENROLLMENT_BY_COUNTY_GRADE_TYPES,
+    )
+    source_kind, source_desc, driver = src.kind, src.description, src.driver
     timings["extract_s"] = round(time.monotonic() - t, 3)
     pause_point("extracted")
 
@@ -497,11 +502,13 @@ def _build_and_publish(
             reconcile_map={k: v[0] for k, v in extract.RECONCILE_COUNTS.items()},
             etl_extra=_etl_extra(con),
             built=result.build,
+            personal=src,
             on_check=lambda name, failed: progress.step("check", check=name, failed=failed),
         )
         con.execute("DETACH wh")
     except duckdb.Error as exc:
         raise _duck_error(exc, "checking the snapshot") from exc
+    state.sources.close()  # ends the source's read transaction
     failed = checks.failures(results)
     manifest.checks = [r.to_dict() for r in results if r.status != "pass"]
     manifest.checks_summary = checks.tally(results)
@@ -668,32 +675,13 @@ def _carry(con: duckdb.DuckDBPyConnection, fact: str, source_table: str, expecte
     return carried + delta == expected
 
 
-def _extract_sensitive(
-    con: duckdb.DuckDBPyConnection, src: extract.Source, staged: set[str]
-) -> None:
-    """Hashes of the source's personal values, in one query (UNION ALL over the columns)."""
-    columns = []
-    for table, column, kind in extract.SENSITIVE_COLUMNS:
-        cols = src.table_columns(table)
-        if cols and column in cols:
-            columns.append((table, column, kind))
-    if columns:
-        src.load_sensitive(con, "stg.sensitive_all", columns)
-        con.execute(
-            "CREATE TABLE stg.sensitive AS SELECT DISTINCT kind, h, len FROM stg.sensitive_all"
-        )
-        con.execute("DROP TABLE stg.sensitive_all")
-    else:
-        con.execute("CREATE TABLE stg.sensitive (kind VARCHAR, h BIGINT, len INTEGER)")
-
-
 def _reference_names(con: duckdb.DuckDBPyConnection) -> None:
-    """Hashes of the public reference names (regions, schools, code labels): values equal to
-    one of them are not searched for embedded person names (a school may bear a name)."""
-    h = extract.sensitive_hash_sql("v")
+    """The public reference names (regions, schools, code labels): a value equal to one of them
+    says nothing about a person, even when someone bears the same name (a school may bear a
+    name; a guardian may be called 回族), so the privacy check does not look it up."""
     con.execute(
-        f"""
-CREATE TABLE stg.reference_names AS SELECT DISTINCT {h} AS h FROM (
+        """
+CREATE TABLE stg.reference_names AS SELECT DISTINCT trim(v) AS v FROM (
     SELECT name FROM stg.region UNION ALL SELECT name FROM stg.school
     UNION ALL SELECT name_zh FROM stg.code_item UNION ALL SELECT name_en FROM stg.code_item
     UNION ALL SELECT name_zh FROM stg.code_set UNION ALL SELECT name_en FROM stg.code_set

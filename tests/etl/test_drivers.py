@@ -1,6 +1,7 @@
 """The two PostgreSQL extraction paths (ADBC Arrow stream, psycopg COPY) give the same
-snapshot; NUMERIC columns are cast in the SELECT; personal-value hashes agree across SQLite,
-both PostgreSQL paths and Python."""
+snapshot; NUMERIC columns are cast in the SELECT; the privacy check's questions to the source
+(which values are personal values, which lengths names have) get the same answers from SQLite
+and both PostgreSQL paths."""
 
 from __future__ import annotations
 
@@ -55,39 +56,90 @@ def pg_source():
             "INSERT INTO score VALUES (1, 1, 1, 'math', 97.5, 100, NULL, false), "
             "(2, 1, 2, 'math', NULL, 150, 'A', true)"
         )
-        conn.execute("CREATE TABLE guardian (id integer, name varchar(50), phone varchar(20))")
-        conn.execute(
-            "INSERT INTO guardian VALUES (1, '张伟', '13812345678'), (2, ' 欧阳娜娜 ', NULL), "
-            "(3, '   ', '010-12345678'), (4, 'Zhang Wei', '')"
-        )
+        for sql in _guardians_sql():
+            conn.execute(sql)
     yield db.url
     db.drop()
 
 
+PERSONAL = [
+    ("张伟", "13812345678"),
+    (" 欧阳娜娜 ", None),
+    ("   ", "010-12345678"),
+    ("Zhang Wei", ""),
+    ('引"号\\斜杠', None),  # quoting and escaping survive the trip to the source
+]
+# Values asked about: personal values as the snapshot would hold them (trimmed), fragments,
+# values that are not personal, and look-alikes that differ by case or inner spaces.
+ASKED = [
+    "张伟",
+    "欧阳娜娜",
+    "13812345678",
+    "010-12345678",
+    "Zhang Wei",
+    '引"号\\斜杠',
+    "欧阳",
+    "zhang wei",
+    "Zhang  Wei",
+    "回族",
+    "",
+    "{}",
+    "$xj$",
+]
+EXPECTED = [
+    ("name", "Zhang Wei"),
+    ("name", "张伟"),
+    ("name", '引"号\\斜杠'),
+    ("name", "欧阳娜娜"),
+    ("phone", "010-12345678"),
+    ("phone", "13812345678"),
+]
+
+
+def _guardians_sql() -> list[str]:
+    rows = ", ".join(
+        f"({i}, {_lit(name)}, {_lit(phone)})" for i, (name, phone) in enumerate(PERSONAL, 1)
+    )
+    return [
+        "CREATE TABLE guardian (id integer, name varchar(50), phone varchar(20))",
+        f"INSERT INTO guardian VALUES {rows}",
+    ]
+
+
+def _lit(value: str | None) -> str:
+    return "NULL" if value is None else "'" + value.replace("'", "''") + "'"
+
+
 @pytest.mark.parametrize("driver", ["adbc", "copy"])
-def test_numeric_is_cast_and_hashes_agree(pg_source, tmp_path, driver):
+def test_numeric_is_cast_and_personal_values_are_found_in_the_source(pg_source, tmp_path, driver):
     spec = extract.SOURCE_BY_NAME["score"]
     con = duckdb.connect()
     con.execute("CREATE SCHEMA stg")
     with extract.open_source(pg_source, tmp_path, pg_driver=driver) as src:
         assert "CAST(score AS double precision)" in src.select_list(spec)
         n = src.load(con, "stg.score", extract.select_sql(src, spec), extract.types_of(spec))
-        columns = [("guardian", "name", "name"), ("guardian", "phone", "phone")]
-        src.load_sensitive(con, "stg.sensitive", columns)
+        assert extract.sensitive_columns(src) == [
+            ("guardian", "name", "name"),
+            ("guardian", "phone", "phone"),
+        ]
+        assert sorted(src.find_personal(ASKED)) == sorted(EXPECTED)
+        assert src.find_personal([]) == []
+        assert src.name_lengths(3) == [4, 6, 9]
     assert n == 2
     assert con.execute("SELECT typeof(score), score FROM stg.score ORDER BY id").fetchall() == [
         ("DOUBLE", 97.5),
         ("DOUBLE", None),
     ]
-    got = sorted(con.execute("SELECT kind, h, len FROM stg.sensitive").fetchall())
-    expected = sorted(
-        (kind, extract._sensitive_hash_py(v), len(v.strip(" ")))
-        for kind, v in [
-            ("name", "张伟"),
-            ("name", " 欧阳娜娜 "),
-            ("name", "Zhang Wei"),
-            ("phone", "13812345678"),
-            ("phone", "010-12345678"),
-        ]
-    )
-    assert got == expected
+
+
+def test_sqlite_source_finds_the_same_personal_values(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "source.sqlite"
+    with sqlite3.connect(path) as db:
+        for sql in _guardians_sql():
+            db.execute(sql)
+    with extract.open_source(f"sqlite:///{path}", tmp_path) as src:
+        assert sorted(src.find_personal(ASKED)) == sorted(EXPECTED)
+        assert src.name_lengths(3) == [4, 6, 9]
+        assert src.name_lengths(5) == [6, 9]
