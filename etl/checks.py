@@ -23,6 +23,7 @@ snapshot and printed in logs.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Protocol
 
@@ -328,11 +329,10 @@ def _collect_values(
     return collected
 
 
-def _ask_source(con: duckdb.DuckDBPyConnection, personal: PersonalValues) -> None:
-    """Temp tables xj_grams(t, c, v, g): fragments of the scanned text values with the lengths of
-    the source's names; xj_personal(kind, v): those values and fragments the source holds as
-    personal values. Values equal to a public reference name are not asked about."""
-    lengths = personal.name_lengths(MIN_NAME_FRAGMENT)
+def _questions(con: duckdb.DuckDBPyConnection, lengths: list[int]) -> list[str]:
+    """Temp table xj_grams(t, c, v, g): fragments of the scanned text values (xj_scan) with the
+    lengths the source's names have; returns the values and fragments to ask the source about.
+    Values equal to a public reference name are not asked about."""
     con.execute(
         f"""
 CREATE OR REPLACE TEMP TABLE xj_grams AS
@@ -348,7 +348,7 @@ FROM (SELECT t, c, v, len, unnest(range(1, length(v) - len + 2)) AS i
 """,
         [lengths],
     )
-    asked = [
+    return [
         r[0]
         for r in con.execute(
             "SELECT trim(v) AS x FROM xj_scan WHERE trim(v) <> '' "
@@ -356,7 +356,10 @@ FROM (SELECT t, c, v, len, unnest(range(1, length(v) - len + 2)) AS i
             "UNION SELECT g FROM xj_grams WHERE g <> ''"
         ).fetchall()
     ]
-    found = personal.find_personal(asked) if asked else []
+
+
+def _answers(con: duckdb.DuckDBPyConnection, found: list[tuple[str, str]]) -> None:
+    """Temp table xj_personal(kind, v): the values the source said are personal values."""
     con.execute("CREATE OR REPLACE TEMP TABLE xj_personal (kind VARCHAR, v VARCHAR)")
     if found:
         con.execute(
@@ -368,9 +371,12 @@ FROM (SELECT t, c, v, len, unnest(range(1, length(v) - len + 2)) AS i
 def privacy(
     con: duckdb.DuckDBPyConnection,
     tables: list[schema.Table],
-    personal: PersonalValues,
+    collected: list[tuple[str, str, str]],
+    personal: list[tuple[str, str]],
 ) -> list[CheckResult]:
-    collected = _collect_values(con, tables)
+    """`collected`: what _collect_values put in xj_scan; `personal`: the source's answer about
+    _questions (kind, value)."""
+    _answers(con, personal)
     found: dict[tuple[str, str], dict[str, int]] = {}
     hits: dict[str, int] | None
     labels = list(PATTERNS)
@@ -379,7 +385,6 @@ def privacy(
         f"regexp_matches(v, '{PATTERNS[label]}'))"
         for label in labels
     )
-    _ask_source(con, personal)
     # A value equal to a public reference name (a code label, a school or region name) says
     # nothing about a person even when someone's name or address happens to be the same.
     rows = con.execute(
@@ -437,20 +442,27 @@ def run_all(
 ) -> list[CheckResult]:
     specs = [t for name, t in schema.tables().items() if tables is None or name in tables]
     results: list[CheckResult] = []
-    steps: list[tuple[str, Callable[[], list[CheckResult]]]] = [
-        ("reconcile", lambda: reconcile(con, source_rows, reconcile_map, etl_extra, built)),
-        ("derived", lambda: derived(con)),
-        ("primary_key", lambda: primary_keys(con, specs)),
-        ("orphans", lambda: orphans(con, specs)),
-        ("hmac", lambda: hmac_format(con, specs)),
-        ("codes", lambda: codes(con, specs)),
-        ("privacy", lambda: privacy(con, specs, personal)),
-    ]
-    for name, fn in steps:
-        part = fn()
-        results.extend(part)
-        if on_check:
-            on_check(name, sum(1 for r in part if r.status == "fail"))
+    # The source answers the privacy check's questions (a scan of its personal columns) while
+    # DuckDB runs the other checks: one thread waits on the source, the other works here.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="xueji-etl-source") as source:
+        lengths = source.submit(personal.name_lengths, MIN_NAME_FRAGMENT)
+        collected = _collect_values(con, specs)
+        questions = _questions(con, lengths.result())
+        answers = source.submit(personal.find_personal, questions)
+        steps: list[tuple[str, Callable[[], list[CheckResult]]]] = [
+            ("reconcile", lambda: reconcile(con, source_rows, reconcile_map, etl_extra, built)),
+            ("derived", lambda: derived(con)),
+            ("primary_key", lambda: primary_keys(con, specs)),
+            ("orphans", lambda: orphans(con, specs)),
+            ("hmac", lambda: hmac_format(con, specs)),
+            ("codes", lambda: codes(con, specs)),
+            ("privacy", lambda: privacy(con, specs, collected, answers.result())),
+        ]
+        for name, fn in steps:
+            part = fn()
+            results.extend(part)
+            if on_check:
+                on_check(name, sum(1 for r in part if r.status == "fail"))
     return results
 
 

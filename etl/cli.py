@@ -98,7 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--connect-timeout", type=int, default=10, help="seconds to wait for PostgreSQL"
     )
-    parser.add_argument("--memory-limit", help="DuckDB memory limit of the ETL, e.g. 4GB")
+    parser.add_argument(
+        "--memory-limit",
+        help="DuckDB memory of the ETL, e.g. 4GB (default: XUEJI_ETL_MEMORY_LIMIT or 192MB; "
+        "beyond it DuckDB spills to disk)",
+    )
     parser.add_argument("--threads", type=int, help="DuckDB threads of the ETL")
     parser.add_argument(
         "--log",

@@ -465,7 +465,11 @@ class SqliteSource:
             raise SourceError(f"source SQLite database not found: {url.path}")
         try:
             uri = "file:" + urllib.parse.quote(url.path) + "?mode=ro"
-            self.conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30)
+            # check_same_thread: the privacy check asks its questions from a worker thread
+            # (never while another thread uses the connection).
+            self.conn = sqlite3.connect(
+                uri, uri=True, isolation_level=None, timeout=30, check_same_thread=False
+            )
         except sqlite3.Error as exc:
             raise SourceError(f"cannot open source {self.description}: {_first_line(exc)}") from exc
         self._as_of = datetime.now(UTC)

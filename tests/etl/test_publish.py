@@ -84,10 +84,24 @@ def test_bad_key_fails_before_touching_the_warehouse(warehouse, tmp_path, key):
     assert result.returncode == 2
     assert "XUEJI_PSEUDONYM_KEY" in error_line(result)
     assert listing(folder) == before
-    assert not (folder / publish.LOCK).exists() or True  # the lock file may predate the run
     fresh = tmp_path / "never-created"
     result = cli(["--source", url, "--warehouse", str(fresh)], cli_env(key))
     assert result.returncode == 2 and not fresh.exists()
+    assert_previous_is_current(folder, manifest)
+
+
+@pytest.mark.parametrize("limit", ["lots", "0"])
+def test_a_bad_memory_limit_fails_before_touching_the_warehouse(warehouse, limit):
+    url, folder, manifest = warehouse
+    before = listing(folder)
+    result = cli(["--source", url, "--warehouse", str(folder), "--memory-limit", limit], cli_env())
+    assert result.returncode == 2
+    line = error_line(result)
+    assert f"memory limit '{limit}'" in line and "XUEJI_ETL_MEMORY_LIMIT" in line
+    env = {**cli_env(), "XUEJI_ETL_MEMORY_LIMIT": limit}
+    result = cli(["--source", url, "--warehouse", str(folder)], env)
+    assert result.returncode == 2 and "is not a size such as 512MB" in error_line(result)
+    assert listing(folder) == before
     assert_previous_is_current(folder, manifest)
 
 
