@@ -1,9 +1,11 @@
 """bench dashboards — p95 latency of every dashboard page's callback at 100k and 1M students,
 as a ratio to a trivial Flask round trip measured in the same run, and the peak memory.
 
-For each size N a PostgreSQL database is initialised and seeded (bench seed's children) and
-VACUUM (ANALYZE)d, and `xueji etl --mode full --pg-driver adbc` (bench etl's child) builds a
-warehouse from it.  A measuring child then builds the app (`admin.create_app` on that database
+For each size N a PostgreSQL database is initialised and seeded (bench seed's children), given
+teaching records as `xueji seed-teaching` does it (timetables, attendance, exams and scores,
+evaluations; `--no-teaching` leaves them out, and the attendance and grades pages then have
+nothing to show) and VACUUM (ANALYZE)d, and `xueji etl --mode full --pg-driver adbc` (bench
+etl's child) builds a warehouse from it.  A measuring child then builds the app (`admin.create_app` on that database
 and warehouse), creates two accounts — a national BureauAnalyst and a BureauAnalyst of the
 county with the most students — signs each in with a Flask test client (session injection,
 the `_csrf_token` cookie sent back as X-CSRFToken, as the renderer does) and, per account and
@@ -39,7 +41,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.etl import child_etl
+from bench.etl import add_teaching, add_teaching_option, child_etl, child_teaching
 from bench.seed import (
     Run,
     child_init,
@@ -356,6 +358,7 @@ def child_measure(params: dict[str, Any]) -> dict[str, Any]:
 CHILDREN: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "init": child_init,
     "seed": child_seed,
+    "teaching": child_teaching,
     "etl": child_etl,
     "measure": child_measure,
 }
@@ -369,6 +372,7 @@ def child_main(argv: Sequence[str]) -> int:
 def measure_size(run: Run, template: str, n: int, args: argparse.Namespace) -> dict[str, Any]:
     seeded_db = seed_nation(run, template, f"dash_{n}", n, args)
     url = sqlalchemy_url(run.admin_dsn, seeded_db)
+    teaching = add_teaching(run, seeded_db, n, args)
     warehouse = run.tmp / f"warehouse-{n}"
     warehouse.mkdir(parents=True)
     log(f"[{n:,}] xueji etl (full, ADBC) into {warehouse}")
@@ -406,6 +410,7 @@ def measure_size(run: Run, template: str, n: int, args: argparse.Namespace) -> d
     log(f"[{n:,}] baseline p95 {base_p95:.2f} ms, peak RSS {done['peak_rss_mb']:.0f} MB")
     return {
         "students": n,
+        "teaching_rows": teaching,
         "etl_s": round(etl["seconds"], 1),
         "snapshot_mb": round(snapshot_mb, 1),
         "facts": done["facts"],
@@ -480,6 +485,7 @@ def print_tables(sizes: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = nation_parser("python -m bench dashboards", __doc__, DEFAULT_OUTPUT)
     parser.set_defaults(repeat=DEFAULT_REPEAT)
+    add_teaching_option(parser)
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     done = run_nations(args, NAME, "bench.dashboards", measure_size)
     if isinstance(done, int):

@@ -29,13 +29,17 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
+
+import psycopg
 
 from bench.seed import (
     Run,
     child_init,
     child_seed,
+    dsn_for,
     log,
     nation_parser,
     peak_rss_mb,
@@ -92,10 +96,52 @@ def child_etl(params: dict[str, Any]) -> dict[str, Any]:
     return {"seconds": seconds, "snapshot": manifest.file, "peak_rss_mb": peak_rss_mb()}
 
 
+def child_teaching(params: dict[str, Any]) -> dict[str, Any]:
+    """`xueji seed-teaching` on the seeded nation (same seed and day as the nation)."""
+    from admin import create_app
+    from admin.extensions import db
+    from admin.services.seed_teaching import TeachingOptions, seed_teaching
+
+    app = create_app(SQLALCHEMY_DATABASE_URI=params["url"])
+    with app.app_context():
+        started = time.perf_counter()
+        options = TeachingOptions(seed=params["seed"], today=date.fromisoformat(params["today"]))
+        report = seed_teaching(db.engine, options)
+        seconds = time.perf_counter() - started
+        db.session.remove()
+        db.engine.dispose()
+    return {"seconds": seconds, "counts": dict(report.counts), "peak_rss_mb": peak_rss_mb()}
+
+
+def add_teaching_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-teaching",
+        dest="teaching",
+        action="store_false",
+        help="leave out the teaching records (attendance, scores, evaluations)",
+    )
+
+
+def add_teaching(run: Run, seeded_db: str, n: int, args: argparse.Namespace) -> dict[str, int]:
+    """Teaching records on the seeded nation (child_teaching), VACUUM (ANALYZE)d; rows added per
+    table ({} with --no-teaching)."""
+    if not args.teaching:
+        return {}
+    log(f"[{n:,}] seed-teaching")
+    url = sqlalchemy_url(run.admin_dsn, seeded_db)
+    done = run.child_run("teaching", {"url": url, "seed": args.seed, "today": args.today})
+    with psycopg.connect(dsn_for(run.admin_dsn, seeded_db), autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE)")
+    counts = {k: int(v) for k, v in done["counts"].items()}
+    log(f"[{n:,}] teaching records: {sum(counts.values()):,} rows in {done['seconds']:.0f} s")
+    return counts
+
+
 CHILDREN: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "init": child_init,
     "seed": child_seed,
     "raw": child_raw,
+    "teaching": child_teaching,
     "etl": child_etl,
 }
 
@@ -106,6 +152,7 @@ def child_main(argv: Sequence[str]) -> int:
 
 def measure_size(run: Run, template: str, n: int, args: argparse.Namespace) -> dict[str, Any]:
     seeded_db = seed_nation(run, template, f"etl_{n}", n, args)
+    teaching = add_teaching(run, seeded_db, n, args)
     url = sqlalchemy_url(run.admin_dsn, seeded_db)  # the form XUEJI_DATABASE_URL takes
     raw_s: list[float] = []
     etl_s: list[float] = []
@@ -131,6 +178,7 @@ def measure_size(run: Run, template: str, n: int, args: argparse.Namespace) -> d
     ratio = r / e if e else 0.0  # (rows/e) ÷ (rows/r)
     return {
         "students": n,
+        "teaching_rows": teaching,
         "source_rows": rows,
         "raw_s": round(r, 3),
         "raw_samples_s": [round(x, 3) for x in raw_s],
@@ -146,9 +194,9 @@ def measure_size(run: Run, template: str, n: int, args: argparse.Namespace) -> d
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = nation_parser("python -m bench etl", __doc__, DEFAULT_OUTPUT).parse_args(
-        list(sys.argv[1:] if argv is None else argv)
-    )
+    parser = nation_parser("python -m bench etl", __doc__, DEFAULT_OUTPUT)
+    add_teaching_option(parser)
+    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     done = run_nations(args, NAME, "bench.etl", measure_size)
     if isinstance(done, int):
         return done
