@@ -63,6 +63,11 @@ WAREHOUSE_TABLES = (
     "agg_enrollment_end",
     "agg_class_size_band",
     "agg_data_quality",
+    "agg_enrollment_ethnicity",
+    "agg_evaluation",
+    "agg_attendance",
+    "agg_score",
+    "agg_score_band",
     "meta_manifest",
 )
 

@@ -172,6 +172,36 @@ def derived(con: duckdb.DuckDBPyConnection) -> list[CheckResult]:
             "SELECT COUNT(*) FROM wh.dim_student WHERE current_school_key IS NOT NULL "
             "AND current_status IN ('01', '02')",
         ),
+        "agg_enrollment_ethnicity": (
+            "SELECT COALESCE(SUM(students), 0) FROM wh.agg_enrollment_ethnicity",
+            "SELECT COUNT(*) FROM wh.fact_enrollment WHERE is_active",
+        ),
+        # The year rows (term NULL) hold every evaluation once.
+        "agg_evaluation": (
+            "SELECT COALESCE(SUM(records), 0) FROM wh.agg_evaluation WHERE term IS NULL",
+            "SELECT COUNT(*) FROM wh.fact_evaluation",
+        ),
+        # Rows on days outside every school year are left out of the rollups (and the metrics).
+        "agg_attendance": (
+            "SELECT COALESCE(SUM(records), 0) FROM wh.agg_attendance",
+            "SELECT COUNT(*) FROM wh.fact_attendance f JOIN wh.dim_date d ON d.date = f.date "
+            "WHERE d.school_year_key IS NOT NULL",
+        ),
+        "agg_score": (
+            "SELECT COALESCE(SUM(records), 0) FROM wh.agg_score",
+            "SELECT COUNT(*) FROM wh.fact_score f "
+            "LEFT JOIN wh.dim_term t ON t.term_key = f.term_key "
+            "LEFT JOIN wh.dim_date d ON d.date = f.exam_date "
+            "WHERE coalesce(t.school_year_key, d.school_year_key) IS NOT NULL",
+        ),
+        "agg_score_band": (
+            "SELECT COALESCE(SUM(students), 0) FROM wh.agg_score_band",
+            "SELECT COUNT(*) FROM wh.fact_score f "
+            "LEFT JOIN wh.dim_term t ON t.term_key = f.term_key "
+            "LEFT JOIN wh.dim_date d ON d.date = f.exam_date "
+            "WHERE coalesce(t.school_year_key, d.school_year_key) IS NOT NULL AND NOT f.absent "
+            "AND ((f.score IS NOT NULL AND f.full_mark > 0) OR f.level IS NOT NULL)",
+        ),
     }
     out = []
     for table, (left, right) in pairs.items():

@@ -445,6 +445,97 @@ CREATE TABLE agg_data_quality (
     problem_records          INTEGER NOT NULL   -- with at least one of: no ID number, sex unknown, 户口 incomplete, L number over 90 days, open 52 request
 );
 
+-- Rollup: active enrollments by year, school, stage and GB 3304 ethnicity (agg_enrollment only
+-- keeps han / minority).
+CREATE TABLE agg_enrollment_ethnicity (
+    school_year_key   INTEGER NOT NULL,  -- [fk dim_school_year.school_year_key] school year
+    county_code       VARCHAR NOT NULL,  -- [fk dim_region.county_code] county of the school
+    province_code     VARCHAR NOT NULL,  -- 2-digit province
+    school_key        INTEGER NOT NULL,  -- [fk dim_school.school_key] school
+    stage             VARCHAR NOT NULL,  -- [code stage] stage
+    ethnicity         VARCHAR NOT NULL,  -- [code ethnicity] GB 3304 民族 of the student
+    students          INTEGER NOT NULL   -- active enrollments in the cell; small cells are suppressed by analytics, not here
+);
+
+-- Rollup: final comprehensive quality evaluations by year, school, dimension and level. A
+-- student must be counted once per region, dimension and level, both for the whole year (term
+-- NULL: every evaluation of the year, of either term or yearly) and for one term (term 1 or 2),
+-- so every evaluation appears in the year rows and, when it has a term, in that term's rows;
+-- distinct_level says in which regions a row is the student's representative one (region
+-- levels as in agg_enrollment_end: 0 nation, 1 province, 2 prefecture, 3 county, 4 school).
+-- Distinct students of one region unit of level L = the sum of `students` over its cells with
+-- distinct_level ≤ L.
+CREATE TABLE agg_evaluation (
+    school_year_key   INTEGER NOT NULL,  -- [fk dim_school_year.school_year_key] school year of the evaluation
+    term              TINYINT,           -- NULL: the whole school year (all its evaluations); 1 autumn / 2 spring: only that term's (dim_term.number)
+    county_code       VARCHAR NOT NULL,  -- [fk dim_region.county_code] county of the school
+    province_code     VARCHAR NOT NULL,  -- 2-digit province
+    school_key        INTEGER NOT NULL,  -- [fk dim_school.school_key] school
+    dimension         VARCHAR NOT NULL,  -- [code evaluation_dimension] evaluation dimension
+    level             VARCHAR,           -- [code evaluation_level] A / B / C / D; NULL when the evaluation has none (or an empty one)
+    distinct_level    TINYINT NOT NULL,  -- coarsest region level (0-4) in whose unit this school is the first (by school_key) where the student has this dimension and level in the year (or term)
+    students          INTEGER NOT NULL,  -- students evaluated at the school with this dimension and level in the year (or term); small cells are suppressed by analytics, not here
+    records           INTEGER NOT NULL   -- evaluation rows they have there (term NULL rows: every row of fact_evaluation once)
+);
+
+-- Rollup: attendance by school year, month and school (attendance_rate_by_school_month,
+-- chronic_absence). Days outside every school year are left out, as the metrics do. Student
+-- counts are distinct per school and month (a student absent at two schools counts at both).
+CREATE TABLE agg_attendance (
+    school_year_key      INTEGER NOT NULL,  -- [fk dim_school_year.school_year_key] school year of the attendance days (dim_date)
+    month                DATE NOT NULL,     -- [fk dim_date.date] first day of the calendar month
+    county_code          VARCHAR NOT NULL,  -- [fk dim_region.county_code] county of the school
+    province_code        VARCHAR NOT NULL,  -- 2-digit province
+    school_key           INTEGER NOT NULL,  -- [fk dim_school.school_key] school
+    school_days          INTEGER,           -- Monday-Friday days of the month inside a term of the school year (dim_date); NULL when none
+    records              INTEGER NOT NULL,  -- attendance rows
+    absence_days         DOUBLE NOT NULL,   -- sum of days (per-day kinds; lesson-only rows add 0)
+    periods_missed       INTEGER NOT NULL,  -- sum of periods (lessons)
+    absent_students      INTEGER NOT NULL,  -- students with at least one row of days > 0
+    net_absent_students  INTEGER NOT NULL,  -- students whose days of the month add up to more than 0 (chronic_absence's absent_students; differs from absent_students only when a row carries negative days, e.g. a correction)
+    chronically_absent   INTEGER NOT NULL   -- students whose days of the month add up to more than 0 and to at least 10 % of school_days
+);
+
+-- Rollup: exam scores by school year, term, exam kind, grade, subject and school (subject_means,
+-- pass_excellent_rates). The school year is the exam term's, else the one containing the exam
+-- date; scores with neither are left out, as the metrics do. Means are sums ÷ counts.
+CREATE TABLE agg_score (
+    school_year_key   INTEGER NOT NULL,  -- [fk dim_school_year.school_year_key] school year of the exam
+    term              TINYINT,           -- 1 autumn / 2 spring term of the exam (dim_term.number); NULL without a term
+    exam_kind         VARCHAR,           -- [code exam_kind] exam kind
+    grade_code        VARCHAR,           -- [code grade] grade sitting the exam
+    subject_code      VARCHAR NOT NULL,  -- [code subject] subject
+    county_code       VARCHAR NOT NULL,  -- [fk dim_region.county_code] county of the school
+    province_code     VARCHAR NOT NULL,  -- 2-digit province
+    school_key        INTEGER NOT NULL,  -- [fk dim_school.school_key] school
+    records           INTEGER NOT NULL,  -- score rows
+    absent            INTEGER NOT NULL,  -- 缺考 rows
+    scored            INTEGER NOT NULL,  -- not absent, with a score (subject_means' sat)
+    score_sum         DOUBLE NOT NULL,   -- sum of those scores
+    pct_scored        INTEGER NOT NULL,  -- of them, with a full mark above 0
+    pct_sum           DOUBLE NOT NULL,   -- sum of their 100 × score / full_mark
+    graded            INTEGER NOT NULL,  -- not absent, with a score of a full mark above 0 or else a level (pass_excellent_rates' sat)
+    passed            INTEGER NOT NULL,  -- of them, ≥ 60 % of the full mark, or level A / B / C
+    excellent         INTEGER NOT NULL,  -- of them, ≥ 85 % of the full mark, or level A
+    full_mark         DOUBLE             -- largest full mark of the rows
+);
+
+-- Rollup: students per score band (score_distribution): 10-point bands of the percentage of the
+-- full mark, or the level of papers without a usable score; absent students are not counted.
+CREATE TABLE agg_score_band (
+    school_year_key   INTEGER NOT NULL,  -- [fk dim_school_year.school_year_key] school year of the exam (as in agg_score)
+    term              TINYINT,           -- 1 / 2 (dim_term.number); NULL without a term
+    exam_kind         VARCHAR,           -- [code exam_kind] exam kind
+    grade_code        VARCHAR,           -- [code grade] grade sitting the exam
+    subject_code      VARCHAR NOT NULL,  -- [code subject] subject
+    county_code       VARCHAR NOT NULL,  -- [fk dim_region.county_code] county of the school
+    province_code     VARCHAR NOT NULL,  -- 2-digit province
+    school_key        INTEGER NOT NULL,  -- [fk dim_school.school_key] school
+    band_start        INTEGER,           -- 0, 10, … 90: floor(10 × score / full_mark) × 10, clamped to 0-90 (a score above the full mark is 90-100); NULL without a score or a full mark above 0
+    level             VARCHAR,           -- the paper's level (A/B/C/D) when band_start is NULL; NULL otherwise
+    students          INTEGER NOT NULL   -- score rows (students) in the band
+);
+
 -- The snapshot's manifest (one row); manifest.json beside the file holds the same document.
 CREATE TABLE meta_manifest (
     snapshot_id       VARCHAR NOT NULL,  -- [pk] id of this snapshot (wh-<id>.duckdb), sortable by time

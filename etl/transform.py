@@ -576,6 +576,166 @@ SELECT county_code, province_code, school_key, COUNT(*) AS students,
 FROM flags
 GROUP BY county_code, province_code, school_key
 """,
+    "agg_enrollment_ethnicity": """
+SELECT f.school_year_key, f.county_code, f.province_code, f.school_key, f.stage, d.ethnicity,
+       COUNT(*) AS students
+FROM wh.fact_enrollment f JOIN wh.dim_student d ON d.student_key = f.student_key
+WHERE f.is_active
+GROUP BY ALL
+""",
+    # One unit per student, school and (year or term) view, dimension and level: several rows
+    # of a student at one school (both terms, in the year view) count once. Most students have
+    # one school per view, so the window functions run only for the others (transfers); seq
+    # orders the schools (unique per partition, so "first in a unit" nests as in
+    # agg_enrollment_end). A NULL level and an empty one are one level for the metric.
+    "agg_evaluation": """
+WITH v AS (
+    SELECT v.student_key, v.school_year_key, t.number AS term, v.county_code, v.province_code,
+           v.school_key, v.dimension, coalesce(v.level, '') AS level_key
+    FROM wh.fact_evaluation v
+    LEFT JOIN wh.dim_term t ON t.term_key = v.term_key
+),
+units AS (
+    SELECT student_key, school_year_key, CAST(NULL AS TINYINT) AS term, county_code,
+           province_code, school_key, dimension, level_key, COUNT(*) AS records
+    FROM v GROUP BY ALL
+    UNION ALL
+    SELECT student_key, school_year_key, term, county_code, province_code, school_key,
+           dimension, level_key, COUNT(*) AS records
+    FROM v WHERE term IS NOT NULL GROUP BY ALL
+),
+multi AS (
+    SELECT student_key, school_year_key, term, dimension, level_key FROM units
+    GROUP BY ALL HAVING COUNT(*) > 1
+),
+ranked AS (
+    SELECT u.*, row_number() OVER (PARTITION BY u.student_key, u.school_year_key, u.term,
+                                                u.dimension, u.level_key
+                                   ORDER BY u.school_key) AS seq
+    FROM units u
+    JOIN multi m ON m.student_key = u.student_key AND m.school_year_key = u.school_year_key
+                AND m.term IS NOT DISTINCT FROM u.term AND m.dimension = u.dimension
+                AND m.level_key = u.level_key
+),
+firsts AS (
+    SELECT school_year_key, term, county_code, province_code, school_key, dimension,
+           level_key, records,
+           CASE WHEN seq = 1 THEN 0
+                WHEN seq = MIN(seq) OVER (PARTITION BY student_key, school_year_key, term,
+                                                       dimension, level_key,
+                                                       left(county_code, 2)) THEN 1
+                WHEN seq = MIN(seq) OVER (PARTITION BY student_key, school_year_key, term,
+                                                       dimension, level_key,
+                                                       left(county_code, 4)) THEN 2
+                WHEN seq = MIN(seq) OVER (PARTITION BY student_key, school_year_key, term,
+                                                       dimension, level_key, county_code) THEN 3
+                ELSE 4 END AS distinct_level
+    FROM ranked
+),
+single AS (
+    SELECT u.school_year_key, u.term, u.county_code, u.province_code, u.school_key,
+           u.dimension, u.level_key, u.records, 0 AS distinct_level
+    FROM units u
+    WHERE NOT EXISTS (SELECT 1 FROM multi m
+                      WHERE m.student_key = u.student_key
+                        AND m.school_year_key = u.school_year_key
+                        AND m.term IS NOT DISTINCT FROM u.term
+                        AND m.dimension = u.dimension AND m.level_key = u.level_key)
+)
+SELECT school_year_key, term, county_code, province_code, school_key, dimension,
+       nullif(level_key, '') AS level, distinct_level, COUNT(*) AS students,
+       SUM(records) AS records
+FROM (SELECT * FROM firsts UNION ALL SELECT * FROM single) x
+GROUP BY ALL
+""",
+    # Built after dim_date (BUILD_ORDER): the school year of a day and the school days of a
+    # month are dim_date's, as in the metrics. A student's days are added up per school and
+    # month before the 10 % rule is applied (several half days can make a chronic absence).
+    "agg_attendance": """
+WITH school_days AS (
+    SELECT school_year_key, CAST(date_trunc('month', date) AS DATE) AS month,
+           COUNT(*) AS school_days
+    FROM wh.dim_date
+    WHERE school_year_key IS NOT NULL AND term_key IS NOT NULL AND NOT is_weekend
+    GROUP BY ALL
+),
+per_student AS (
+    SELECT d.school_year_key, CAST(date_trunc('month', f.date) AS DATE) AS month,
+           f.county_code, f.province_code, f.school_key, f.student_key,
+           COUNT(*) AS records,
+           SUM(coalesce(f.days, 0)) AS days,
+           SUM(coalesce(f.periods, 0)) AS periods,
+           COUNT(*) FILTER (WHERE f.days > 0) > 0 AS has_absence_day
+    FROM wh.fact_attendance f
+    JOIN wh.dim_date d ON d.date = f.date
+    WHERE d.school_year_key IS NOT NULL
+    GROUP BY ALL
+)
+SELECT p.school_year_key, p.month, p.county_code, p.province_code, p.school_key,
+       sd.school_days,
+       SUM(p.records) AS records,
+       SUM(p.days) AS absence_days,
+       SUM(p.periods) AS periods_missed,
+       COUNT(*) FILTER (WHERE p.has_absence_day) AS absent_students,
+       COUNT(*) FILTER (WHERE p.days > 0) AS net_absent_students,
+       COUNT(*) FILTER (WHERE p.days > 0 AND p.days >= 0.1 * sd.school_days)
+           AS chronically_absent
+FROM per_student p
+LEFT JOIN school_days sd ON sd.school_year_key = p.school_year_key AND sd.month = p.month
+GROUP BY p.school_year_key, p.month, p.county_code, p.province_code, p.school_key,
+         sd.school_days
+""",
+    # Built after dim_date: the school year of an exam without a term is that of its date.
+    # pct and lvl are pass_excellent_rates' reading of a mark (a percentage of a full mark
+    # above 0, else the level); sums are kept so that means are sums ÷ counts.
+    "agg_score": """
+WITH marks AS (
+    SELECT f.*, coalesce(t.school_year_key, d.school_year_key) AS year_key, t.number AS term,
+           CASE WHEN NOT f.absent AND f.score IS NOT NULL AND f.full_mark > 0
+                THEN f.score / f.full_mark END AS pct,
+           CASE WHEN NOT f.absent AND (f.score IS NULL OR NOT f.full_mark > 0)
+                THEN f.level END AS lvl
+    FROM wh.fact_score f
+    LEFT JOIN wh.dim_term t ON t.term_key = f.term_key
+    LEFT JOIN wh.dim_date d ON d.date = f.exam_date
+)
+SELECT year_key AS school_year_key, term, exam_kind, grade_code, subject_code, county_code,
+       province_code, school_key,
+       COUNT(*) AS records,
+       COUNT(*) FILTER (WHERE absent) AS absent,
+       COUNT(*) FILTER (WHERE NOT absent AND score IS NOT NULL) AS scored,
+       coalesce(SUM(score) FILTER (WHERE NOT absent), 0) AS score_sum,
+       COUNT(*) FILTER (WHERE NOT absent AND score IS NOT NULL AND full_mark > 0) AS pct_scored,
+       coalesce(SUM(100.0 * score / full_mark) FILTER (WHERE NOT absent AND full_mark > 0), 0)
+           AS pct_sum,
+       COUNT(*) FILTER (WHERE pct IS NOT NULL OR lvl IS NOT NULL) AS graded,
+       COUNT(*) FILTER (WHERE pct >= 0.6 OR lvl IN ('A', 'B', 'C')) AS passed,
+       COUNT(*) FILTER (WHERE pct >= 0.85 OR lvl = 'A') AS excellent,
+       MAX(full_mark) AS full_mark
+FROM marks
+WHERE year_key IS NOT NULL
+GROUP BY year_key, term, exam_kind, grade_code, subject_code, county_code, province_code,
+         school_key
+""",
+    "agg_score_band": """
+WITH marks AS (
+    SELECT f.*, coalesce(t.school_year_key, d.school_year_key) AS year_key, t.number AS term,
+           CASE WHEN f.score IS NOT NULL AND f.full_mark > 0
+                THEN greatest(least(CAST(floor(10.0 * f.score / f.full_mark) AS INTEGER) * 10,
+                                    90), 0)
+           END AS band_start
+    FROM wh.fact_score f
+    LEFT JOIN wh.dim_term t ON t.term_key = f.term_key
+    LEFT JOIN wh.dim_date d ON d.date = f.exam_date
+    WHERE NOT f.absent
+)
+SELECT year_key AS school_year_key, term, exam_kind, grade_code, subject_code, county_code,
+       province_code, school_key, band_start,
+       CASE WHEN band_start IS NULL THEN level END AS level, COUNT(*) AS students
+FROM marks
+WHERE year_key IS NOT NULL AND (band_start IS NOT NULL OR level IS NOT NULL)
+GROUP BY ALL
+""",
 }
 
 # dim_date is derived from every [fk dim_date.date] column once the rest is built.
@@ -636,7 +796,13 @@ BUILD_ORDER: tuple[str, ...] = (
     "agg_enrollment_end",
     "agg_class_size_band",
     "agg_data_quality",
+    "agg_enrollment_ethnicity",
+    "agg_evaluation",
     "dim_date",
+    # Rollups that use the calendar (the school year of a date, school days) come after it.
+    "agg_attendance",
+    "agg_score",
+    "agg_score_band",
 )
 META_TABLES = ("meta_manifest", "meta_table", "meta_check", "meta_watermark")
 

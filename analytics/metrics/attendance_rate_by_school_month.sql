@@ -15,22 +15,15 @@
 -- unit: students; days; periods (lessons); attendance_rate a fraction 0-1
 -- suppress: students, absent_students
 -- withhold: attendance_rate <- students
--- sources: fact_attendance, agg_enrollment, dim_date, dim_school_year, dim_school, dim_region
+-- sources: agg_attendance, agg_enrollment, dim_school_year, dim_school, dim_region
 -- notes: Only school-months with at least one attendance row appear (an unrecorded month and a
 --   month without any absence look alike). students = active enrollments of the school year.
---   Reads fact_attendance (empty until the teaching-records issue); a rollup agg_attendance
---   (month, county, school, kind, absence_days, absent_students, periods) would serve it.
---   Default school year: current; level default follows the scope (use level=school).
+--   absent_students are distinct per school and month (from agg_attendance), summed over the
+--   schools of a region. Default school year: current; level default follows the scope (use
+--   level=school).
 WITH sel AS (
     SELECT school_year_key, code FROM dim_school_year
     WHERE code = $school_year OR ($school_year IS NULL AND is_current)
-),
-school_days AS (
-    SELECT CAST(date_trunc('month', d.date) AS DATE) AS month, COUNT(*) AS school_days
-    FROM dim_date d
-    JOIN sel ON sel.school_year_key = d.school_year_key
-    WHERE d.term_key IS NOT NULL AND NOT d.is_weekend
-    GROUP BY CAST(date_trunc('month', d.date) AS DATE)
 ),
 enrolled AS (
     SELECT a.school_key, SUM(a.students) AS students
@@ -40,16 +33,15 @@ enrolled AS (
     GROUP BY a.school_key
 ),
 absences AS (
-    SELECT f.school_key, CAST(date_trunc('month', f.date) AS DATE) AS month,
-           SUM(coalesce(f.days, 0)) AS absence_days,
-           COUNT(DISTINCT CASE WHEN f.days > 0 THEN f.student_key END) AS absent_students,
-           SUM(coalesce(f.periods, 0)) AS periods_missed
-    FROM fact_attendance f
-    JOIN dim_date d ON d.date = f.date
-    JOIN sel ON sel.school_year_key = d.school_year_key
-    WHERE f.county_code LIKE $region_prefix || '%'
-      AND ($month IS NULL OR CAST(date_trunc('month', f.date) AS DATE) = $month)
-    GROUP BY f.school_key, CAST(date_trunc('month', f.date) AS DATE)
+    SELECT a.school_key, a.month, MAX(a.school_days) AS school_days,
+           SUM(a.absence_days) AS absence_days,
+           SUM(a.absent_students) AS absent_students,
+           SUM(a.periods_missed) AS periods_missed
+    FROM agg_attendance a
+    JOIN sel ON sel.school_year_key = a.school_year_key
+    WHERE a.county_code LIKE $region_prefix || '%'
+      AND ($month IS NULL OR a.month = $month)
+    GROUP BY a.school_key, a.month
 ),
 cells AS (
     SELECT sel.code AS school_year,
@@ -63,19 +55,18 @@ cells AS (
                        WHEN 'county' THEN r.county_name
                        ELSE s.school_name END AS region_name,
            CAST(SUM(coalesce(e.students, 0)) AS BIGINT) AS students,
-           MAX(sd.school_days) AS school_days,
+           MAX(ab.school_days) AS school_days,
            round(SUM(ab.absence_days), 1) AS absence_days,
            CAST(SUM(ab.absent_students) AS BIGINT) AS absent_students,
            CAST(SUM(ab.periods_missed) AS BIGINT) AS periods_missed,
            round(1 - SUM(ab.absence_days)
-                     / NULLIF(SUM(coalesce(e.students, 0)) * MAX(sd.school_days), 0), 4)
+                     / NULLIF(SUM(coalesce(e.students, 0)) * MAX(ab.school_days), 0), 4)
                AS attendance_rate
     FROM absences ab
     CROSS JOIN sel
     JOIN dim_school s ON s.school_key = ab.school_key
     JOIN dim_region r ON r.county_code = s.county_code
     LEFT JOIN enrolled e ON e.school_key = ab.school_key
-    LEFT JOIN school_days sd ON sd.month = ab.month
     WHERE $school_code IS NULL OR s.school_code = $school_code
     GROUP BY ALL
 )

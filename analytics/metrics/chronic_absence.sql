@@ -12,21 +12,15 @@
 -- unit: students; chronic_absence_rate a fraction 0-1 of students
 -- suppress: students, absent_students, chronically_absent
 -- withhold: chronic_absence_rate <- students, chronically_absent
--- sources: fact_attendance, agg_enrollment, dim_date, dim_school_year, dim_school, dim_region
--- notes: Threshold 10 % of school days (Monday-Friday in a term) per month; the 辍学 warning rules
---   of DOMAIN §4.3(e) (4 weeks in a row, 15/45 days) need day-level runs and are not this metric.
---   Only school-months with attendance rows appear. Reads fact_attendance (empty until the
---   teaching-records issue); a rollup per student-month would serve it.
+-- sources: agg_attendance, agg_enrollment, dim_school_year, dim_school, dim_region
+-- notes: Threshold 10 % of school days (Monday-Friday in a term) per month, applied by the ETL to
+--   each student's days of the month at a school (agg_attendance); the 辍学 warning rules of
+--   DOMAIN §4.3(e) (4 weeks in a row, 15/45 days) need day-level runs and are not this metric.
+--   Only school-months with attendance rows appear. Students are distinct per school and month,
+--   summed over the schools of a region.
 WITH sel AS (
     SELECT school_year_key, code FROM dim_school_year
     WHERE code = $school_year OR ($school_year IS NULL AND is_current)
-),
-school_days AS (
-    SELECT CAST(date_trunc('month', d.date) AS DATE) AS month, COUNT(*) AS school_days
-    FROM dim_date d
-    JOIN sel ON sel.school_year_key = d.school_year_key
-    WHERE d.term_key IS NOT NULL AND NOT d.is_weekend
-    GROUP BY CAST(date_trunc('month', d.date) AS DATE)
 ),
 enrolled AS (
     SELECT a.school_key, SUM(a.students) AS students
@@ -35,24 +29,15 @@ enrolled AS (
     WHERE a.county_code LIKE $region_prefix || '%'
     GROUP BY a.school_key
 ),
-per_student AS (
-    SELECT f.school_key, f.student_key, CAST(date_trunc('month', f.date) AS DATE) AS month,
-           SUM(coalesce(f.days, 0)) AS days
-    FROM fact_attendance f
-    JOIN dim_date d ON d.date = f.date
-    JOIN sel ON sel.school_year_key = d.school_year_key
-    WHERE f.county_code LIKE $region_prefix || '%'
-      AND ($month IS NULL OR CAST(date_trunc('month', f.date) AS DATE) = $month)
-    GROUP BY f.school_key, f.student_key, CAST(date_trunc('month', f.date) AS DATE)
-),
 per_school AS (
-    SELECT p.school_key, p.month, MAX(sd.school_days) AS school_days,
-           COUNT(DISTINCT CASE WHEN p.days > 0 THEN p.student_key END) AS absent_students,
-           COUNT(DISTINCT CASE WHEN p.days > 0 AND p.days >= 0.1 * sd.school_days
-                               THEN p.student_key END) AS chronically_absent
-    FROM per_student p
-    LEFT JOIN school_days sd ON sd.month = p.month
-    GROUP BY p.school_key, p.month
+    SELECT a.school_key, a.month, MAX(a.school_days) AS school_days,
+           SUM(a.net_absent_students) AS absent_students,
+           SUM(a.chronically_absent) AS chronically_absent
+    FROM agg_attendance a
+    JOIN sel ON sel.school_year_key = a.school_year_key
+    WHERE a.county_code LIKE $region_prefix || '%'
+      AND ($month IS NULL OR a.month = $month)
+    GROUP BY a.school_key, a.month
 ),
 cells AS (
     SELECT sel.code AS school_year,

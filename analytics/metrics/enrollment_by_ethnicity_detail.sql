@@ -10,10 +10,9 @@
 -- unit: students; share is a fraction 0-1 of the region's students
 -- suppress: students
 -- withhold: share <- students within school_year, region_code
--- sources: fact_enrollment, dim_student, dim_school_year, dim_school, dim_region, dim_code
--- notes: Reads fact_enrollment × dim_student: agg_enrollment only keeps ethnicity_group (han /
---   minority). A rollup agg_enrollment_ethnicity (year, county, school, stage, ethnicity, students)
---   would serve it. Most minority cells are small and suppressed below the county level.
+-- sources: agg_enrollment_ethnicity, dim_school_year, dim_school, dim_region, dim_code
+-- notes: Reads agg_enrollment_ethnicity (agg_enrollment only keeps ethnicity_group, han /
+--   minority). Most minority cells are small and suppressed below the county level.
 WITH names AS (
     SELECT code, max_by(name_zh, valid_from) AS name_zh, max_by(name_en, valid_from) AS name_en
     FROM dim_code WHERE code_set = 'ethnicity' GROUP BY code
@@ -28,18 +27,16 @@ cells AS (
                        WHEN 'prefecture' THEN coalesce(r.prefecture_name, r.province_name)
                        WHEN 'county' THEN r.county_name
                        ELSE s.school_name END AS region_name,
-           d.ethnicity AS ethnicity,
-           COUNT(*) AS students
-    FROM fact_enrollment f
-    JOIN dim_student d ON d.student_key = f.student_key
-    JOIN dim_school_year y ON y.school_year_key = f.school_year_key
-    JOIN dim_school s ON s.school_key = f.school_key
-    JOIN dim_region r ON r.county_code = f.county_code
-    WHERE f.is_active
-      AND f.county_code LIKE $region_prefix || '%'
+           a.ethnicity AS ethnicity,
+           CAST(SUM(a.students) AS BIGINT) AS students
+    FROM agg_enrollment_ethnicity a
+    JOIN dim_school_year y ON y.school_year_key = a.school_year_key
+    JOIN dim_school s ON s.school_key = a.school_key
+    JOIN dim_region r ON r.county_code = a.county_code
+    WHERE a.county_code LIKE $region_prefix || '%'
       AND ($school_code IS NULL OR s.school_code = $school_code)
       AND (y.code = $school_year OR ($school_year IS NULL AND y.is_current))
-      AND ($stage IS NULL OR f.stage = $stage)
+      AND ($stage IS NULL OR a.stage = $stage)
     GROUP BY ALL
 )
 SELECT c.school_year, c.region_code, c.region_name, c.ethnicity,

@@ -10,11 +10,21 @@
 -- unit: students; share a fraction 0-1 of the students evaluated on the dimension
 -- suppress: students
 -- withhold: share <- students within school_year, region_code, dimension
--- sources: fact_evaluation, dim_term, dim_school_year, dim_school, dim_region
+-- sources: agg_evaluation, dim_school_year, dim_school, dim_region
 -- notes: term filters the term evaluations (yearly evaluations have no term and are kept only
---   without a term filter). Reads fact_evaluation (empty until the teaching-records issue); a rollup
---   agg_evaluation (year, term, county, school, dimension, level, students) would serve it.
-WITH cells AS (
+--   without a term filter). A student counts once per region, dimension and level (in the year,
+--   or in the term): agg_evaluation's year rows (term NULL) hold every evaluation of the year,
+--   its term rows those of one term, and a cell counts where distinct_level is at most the level
+--   of the unit each result row covers (the finer of :level and the region or school filter).
+WITH lv AS (
+    -- Level of the unit a result row covers: 1 province, 2 prefecture, 3 county, 4 school.
+    SELECT greatest(CASE $level WHEN 'province' THEN 1 WHEN 'prefecture' THEN 2
+                                WHEN 'county' THEN 3 ELSE 4 END,
+                    CASE WHEN $school_code IS NOT NULL THEN 4
+                         ELSE CASE length($region_prefix) WHEN 0 THEN 0 WHEN 2 THEN 1
+                                                          WHEN 4 THEN 2 ELSE 3 END END) AS unit
+),
+cells AS (
     SELECT y.code AS school_year,
            CASE $level WHEN 'province' THEN r.province_code
                        WHEN 'prefecture' THEN left(r.county_code, 4)
@@ -24,18 +34,19 @@ WITH cells AS (
                        WHEN 'prefecture' THEN coalesce(r.prefecture_name, r.province_name)
                        WHEN 'county' THEN r.county_name
                        ELSE s.school_name END AS region_name,
-           v.dimension AS dimension,
-           coalesce(v.level, '') AS evaluation_level,
-           COUNT(DISTINCT v.student_key) AS students
-    FROM fact_evaluation v
-    JOIN dim_school_year y ON y.school_year_key = v.school_year_key
-    JOIN dim_school s ON s.school_key = v.school_key
-    JOIN dim_region r ON r.county_code = v.county_code
-    LEFT JOIN dim_term t ON t.term_key = v.term_key
-    WHERE v.county_code LIKE $region_prefix || '%'
+           a.dimension AS dimension,
+           coalesce(a.level, '') AS evaluation_level,
+           CAST(SUM(CASE WHEN a.distinct_level <= lv.unit THEN a.students ELSE 0 END) AS BIGINT)
+               AS students
+    FROM agg_evaluation a
+    JOIN dim_school_year y ON y.school_year_key = a.school_year_key
+    JOIN dim_school s ON s.school_key = a.school_key
+    JOIN dim_region r ON r.county_code = a.county_code
+    CROSS JOIN lv
+    WHERE a.county_code LIKE $region_prefix || '%'
       AND ($school_code IS NULL OR s.school_code = $school_code)
       AND (y.code = $school_year OR ($school_year IS NULL AND y.is_current))
-      AND ($term IS NULL OR t.number = $term)
+      AND (a.term = $term OR ($term IS NULL AND a.term IS NULL))
     GROUP BY ALL
 )
 SELECT school_year, region_code, region_name, dimension, evaluation_level, students,

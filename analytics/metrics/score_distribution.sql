@@ -11,51 +11,38 @@
 -- measures: students
 -- unit: students
 -- suppress: students
--- sources: fact_score, dim_term, dim_date, dim_school_year, dim_school, dim_code
+-- sources: agg_score_band, dim_school_year, dim_school, dim_code
 -- notes: A score above the full mark falls in 90-100. band_start is NULL for level bands. The
 --   school year is the exam term's, else the exam date's. Subject names come from a `subject`
---   code set once the exams issue defines it (NULL until then). Reads fact_score (empty until the
---   teaching-records issue); a rollup agg_score_band (term, exam kind, grade, subject, county,
---   school, band, students) would serve it.
+--   code set once the exams issue defines it (NULL until then). Bands are counted per school by
+--   the ETL (agg_score_band).
 WITH subjects AS (
     SELECT code, max_by(name_zh, valid_from) AS name_zh, max_by(name_en, valid_from) AS name_en
     FROM dim_code WHERE code_set = 'subject' GROUP BY code
 ),
-marks AS (
-    SELECT y.code AS school_year, t.number AS term, f.exam_kind, f.grade_code, f.subject_code,
-           CASE WHEN f.score IS NOT NULL AND f.full_mark > 0
-                THEN greatest(least(CAST(floor(10.0 * f.score / f.full_mark) AS INTEGER) * 10, 90), 0)
-           END AS band_start,
-           f.level
-    FROM fact_score f
-    JOIN dim_school s ON s.school_key = f.school_key
-    LEFT JOIN dim_term t ON t.term_key = f.term_key
-    LEFT JOIN dim_date d ON d.date = f.exam_date
-    JOIN dim_school_year y ON y.school_year_key = coalesce(t.school_year_key, d.school_year_key)
-    WHERE NOT f.absent
-      AND f.county_code LIKE $region_prefix || '%'
+cells AS (
+    SELECT y.code AS school_year, a.term, a.exam_kind, a.grade_code, a.subject_code,
+           sj.name_zh AS subject_name_zh, sj.name_en AS subject_name_en,
+           CASE WHEN a.band_start IS NULL THEN 'level ' || a.level
+                WHEN a.band_start = 90 THEN '90-100'
+                ELSE CAST(a.band_start AS VARCHAR) || '-' || CAST(a.band_start + 9 AS VARCHAR)
+           END AS band,
+           a.band_start,
+           CAST(SUM(a.students) AS BIGINT) AS students
+    FROM agg_score_band a
+    JOIN dim_school s ON s.school_key = a.school_key
+    JOIN dim_school_year y ON y.school_year_key = a.school_year_key
+    LEFT JOIN subjects sj ON sj.code = a.subject_code
+    WHERE a.county_code LIKE $region_prefix || '%'
       AND ($school_code IS NULL OR s.school_code = $school_code)
       AND (y.code = $school_year OR ($school_year IS NULL AND y.is_current))
-      AND ($term IS NULL OR t.number = $term)
-      AND ($exam_kind IS NULL OR f.exam_kind = $exam_kind)
-      AND ($stage IS NULL OR left(f.grade_code, 1) = CASE $stage WHEN 'primary' THEN '1'
+      AND ($term IS NULL OR a.term = $term)
+      AND ($exam_kind IS NULL OR a.exam_kind = $exam_kind)
+      AND ($stage IS NULL OR left(a.grade_code, 1) = CASE $stage WHEN 'primary' THEN '1'
                                                                  WHEN 'junior' THEN '2'
                                                                  ELSE '3' END)
-      AND ($grade IS NULL OR f.grade_code = $grade)
-      AND ($subject IS NULL OR f.subject_code = $subject)
-),
-cells AS (
-    SELECT m.school_year, m.term, m.exam_kind, m.grade_code, m.subject_code,
-           sj.name_zh AS subject_name_zh, sj.name_en AS subject_name_en,
-           CASE WHEN m.band_start IS NULL THEN 'level ' || m.level
-                WHEN m.band_start = 90 THEN '90-100'
-                ELSE CAST(m.band_start AS VARCHAR) || '-' || CAST(m.band_start + 9 AS VARCHAR)
-           END AS band,
-           m.band_start,
-           COUNT(*) AS students
-    FROM marks m
-    LEFT JOIN subjects sj ON sj.code = m.subject_code
-    WHERE m.band_start IS NOT NULL OR m.level IS NOT NULL
+      AND ($grade IS NULL OR a.grade_code = $grade)
+      AND ($subject IS NULL OR a.subject_code = $subject)
     GROUP BY ALL
 )
 SELECT * FROM cells

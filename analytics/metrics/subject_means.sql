@@ -13,17 +13,17 @@
 -- unit: students (sat, absent); marks (mean_score, full_mark); percent of the full mark (mean_pct, 0-100)
 -- suppress: sat, absent
 -- withhold: mean_score <- sat; mean_pct <- sat
--- sources: fact_score, dim_term, dim_date, dim_school_year, dim_school, dim_region, dim_code
+-- sources: agg_score, dim_school_year, dim_school, dim_region, dim_code
 -- notes: mean_score mixes papers of different full marks when they are pooled (full_mark shows the
---   largest); compare mean_pct across regions. Reads fact_score (empty until the teaching-records
---   issue); a rollup agg_score (term, exam kind, grade, subject, county, school, sat, absent,
---   sum of scores, sum of percentages, passed, excellent) would serve this and pass_excellent_rates.
+--   largest); compare mean_pct across regions. The school year is the exam term's, else the exam
+--   date's. Means are the sums of agg_score divided by their counts (the same value as averaging
+--   the scores, up to floating-point rounding in the last bits before the result is rounded).
 WITH subjects AS (
     SELECT code, max_by(name_zh, valid_from) AS name_zh, max_by(name_en, valid_from) AS name_en
     FROM dim_code WHERE code_set = 'subject' GROUP BY code
 ),
 cells AS (
-    SELECT y.code AS school_year, t.number AS term, f.exam_kind, f.grade_code, f.subject_code,
+    SELECT y.code AS school_year, a.term, a.exam_kind, a.grade_code, a.subject_code,
            sj.name_zh AS subject_name_zh, sj.name_en AS subject_name_en,
            CASE $level WHEN 'province' THEN r.province_code
                        WHEN 'prefecture' THEN left(r.county_code, 4)
@@ -33,29 +33,26 @@ cells AS (
                        WHEN 'prefecture' THEN coalesce(r.prefecture_name, r.province_name)
                        WHEN 'county' THEN r.county_name
                        ELSE s.school_name END AS region_name,
-           COUNT(CASE WHEN NOT f.absent AND f.score IS NOT NULL THEN 1 END) AS sat,
-           COUNT(CASE WHEN f.absent THEN 1 END) AS absent,
-           round(AVG(CASE WHEN NOT f.absent THEN f.score END), 2) AS mean_score,
-           round(AVG(CASE WHEN NOT f.absent AND f.full_mark > 0
-                          THEN 100.0 * f.score / f.full_mark END), 2) AS mean_pct,
-           MAX(f.full_mark) AS full_mark
-    FROM fact_score f
-    JOIN dim_school s ON s.school_key = f.school_key
-    JOIN dim_region r ON r.county_code = f.county_code
-    LEFT JOIN dim_term t ON t.term_key = f.term_key
-    LEFT JOIN dim_date d ON d.date = f.exam_date
-    JOIN dim_school_year y ON y.school_year_key = coalesce(t.school_year_key, d.school_year_key)
-    LEFT JOIN subjects sj ON sj.code = f.subject_code
-    WHERE f.county_code LIKE $region_prefix || '%'
+           CAST(SUM(a.scored) AS BIGINT) AS sat,
+           CAST(SUM(a.absent) AS BIGINT) AS absent,
+           round(SUM(a.score_sum) / NULLIF(SUM(a.scored), 0), 2) AS mean_score,
+           round(SUM(a.pct_sum) / NULLIF(SUM(a.pct_scored), 0), 2) AS mean_pct,
+           MAX(a.full_mark) AS full_mark
+    FROM agg_score a
+    JOIN dim_school s ON s.school_key = a.school_key
+    JOIN dim_region r ON r.county_code = a.county_code
+    JOIN dim_school_year y ON y.school_year_key = a.school_year_key
+    LEFT JOIN subjects sj ON sj.code = a.subject_code
+    WHERE a.county_code LIKE $region_prefix || '%'
       AND ($school_code IS NULL OR s.school_code = $school_code)
       AND (y.code = $school_year OR ($school_year IS NULL AND y.is_current))
-      AND ($term IS NULL OR t.number = $term)
-      AND ($exam_kind IS NULL OR f.exam_kind = $exam_kind)
-      AND ($stage IS NULL OR left(f.grade_code, 1) = CASE $stage WHEN 'primary' THEN '1'
+      AND ($term IS NULL OR a.term = $term)
+      AND ($exam_kind IS NULL OR a.exam_kind = $exam_kind)
+      AND ($stage IS NULL OR left(a.grade_code, 1) = CASE $stage WHEN 'primary' THEN '1'
                                                                  WHEN 'junior' THEN '2'
                                                                  ELSE '3' END)
-      AND ($grade IS NULL OR f.grade_code = $grade)
-      AND ($subject IS NULL OR f.subject_code = $subject)
+      AND ($grade IS NULL OR a.grade_code = $grade)
+      AND ($subject IS NULL OR a.subject_code = $subject)
     GROUP BY ALL
 )
 SELECT * FROM cells

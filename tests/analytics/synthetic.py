@@ -399,9 +399,17 @@ def insert_facts(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute(
         "INSERT INTO agg_status_change BY NAME " + TABLE_SQL["agg_status_change"].replace("wh.", "")
     )
-    # Likewise the rollups over the dropouts and the open 问题学籍 request (as of the snapshot).
+    # Likewise the rollups over the dropouts, the open 问题学籍 request (as of the snapshot) and
+    # the teaching facts above.
     (as_of,) = conn.execute("SELECT MAX(as_of) FROM meta_manifest").fetchall()[0]
     conn.execute("SET VARIABLE xueji_as_of = CAST(? AS TIMESTAMP)", [as_of])
-    for rollup in ("agg_enrollment_end", "agg_data_quality"):
+    for rollup in (
+        "agg_enrollment_end",
+        "agg_data_quality",
+        "agg_evaluation",
+        "agg_attendance",
+        "agg_score",
+        "agg_score_band",
+    ):
         conn.execute(f"DELETE FROM {rollup}")
         conn.execute(f"INSERT INTO {rollup} BY NAME " + TABLE_SQL[rollup].replace("wh.", ""))

@@ -4,39 +4,75 @@ of the metrics' former raw-fact SQL, kept below as it was before the rollups:
 - dropout_rate and key_figures read agg_enrollment_end instead of fact_enrollment;
 - class_size_distribution reads agg_class_size_band instead of dim_class × fact_enrollment;
 - data_quality reads agg_data_quality instead of dim_student, fact_student_number and
-  fact_status_change.
+  fact_status_change;
+- attendance_rate_by_school_month and chronic_absence read agg_attendance instead of
+  fact_attendance (and dim_date);
+- subject_means and pass_excellent_rates read agg_score, score_distribution agg_score_band,
+  instead of fact_score;
+- evaluation_levels reads agg_evaluation instead of fact_evaluation;
+- enrollment_by_ethnicity_detail reads agg_enrollment_ethnicity instead of fact_enrollment ×
+  dim_student.
 
 Both versions run with the same bindings on the ETL-built snapshot and on a copy with awkward
 cases added (the seed has none): transfers within a year inside a county, a prefecture, a
 province and across provinces; a second enrollment at the same school; a student ending two
 stages in one year; dropouts and withdrawals at several schools; empty classes; data-quality
 problems, alone and combined. The rollups of the copy are rebuilt with the ETL's own SQL.
+
+The teaching facts are empty in the seeded registry: their metrics run on a second snapshot,
+built by the ETL from a copy of the registry with the demo teaching records of
+`xueji seed-teaching`, and on a copy of it with awkward attendance, scores, evaluations and a
+doubled active enrollment (see add_teaching_cases). Means are compared as the metrics return
+them, rounded to 2 decimals: the rollup's sums ÷ counts and the raw AVG add the same values in
+another order, so unrounded they may differ in the last bits (they do for some national
+mean_pct cells of the demo records; never after rounding).
 """
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from itertools import product
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
+from sqlalchemy import create_engine
 
+from admin.services.seed_teaching import TeachingOptions, seed_teaching
 from analytics.catalog import load_catalog, placeholders
 from analytics.engine import default_level
 from analytics.scope import AnalyticsScope
+from etl import pipeline
+from etl.progress import NullProgress
 from etl.transform import TABLE_SQL
+from tests.conftest import SEED_TODAY
 
 from . import synthetic
-from .conftest import SQLITE_ONLY
+from .conftest import KEY, SQLITE_ONLY
 
 pytestmark = SQLITE_ONLY
 
 ROLLUPS = ("agg_enrollment_end", "agg_class_size_band", "agg_data_quality")
 METRICS = ("dropout_rate", "key_figures", "class_size_distribution", "data_quality")
+TEACHING_ROLLUPS = (
+    "agg_enrollment_ethnicity",
+    "agg_evaluation",
+    "agg_attendance",
+    "agg_score",
+    "agg_score_band",
+)
+TEACHING_METRICS = (
+    "attendance_rate_by_school_month",
+    "chronic_absence",
+    "subject_means",
+    "pass_excellent_rates",
+    "score_distribution",
+    "evaluation_levels",
+    "enrollment_by_ethnicity_detail",
+)
 
 # The metrics' SQL before the rollups (headers dropped), verbatim.
 OLD_SQL: dict[str, str] = {
@@ -267,6 +303,346 @@ SELECT region_code, region_name, students, missing_id_number, sex_unknown, hukou
 FROM cells
 ORDER BY region_code
 """,
+    "attendance_rate_by_school_month": """
+WITH sel AS (
+    SELECT school_year_key, code FROM dim_school_year
+    WHERE code = $school_year OR ($school_year IS NULL AND is_current)
+),
+school_days AS (
+    SELECT CAST(date_trunc('month', d.date) AS DATE) AS month, COUNT(*) AS school_days
+    FROM dim_date d
+    JOIN sel ON sel.school_year_key = d.school_year_key
+    WHERE d.term_key IS NOT NULL AND NOT d.is_weekend
+    GROUP BY CAST(date_trunc('month', d.date) AS DATE)
+),
+enrolled AS (
+    SELECT a.school_key, SUM(a.students) AS students
+    FROM agg_enrollment a
+    JOIN sel ON sel.school_year_key = a.school_year_key
+    WHERE a.county_code LIKE $region_prefix || '%'
+    GROUP BY a.school_key
+),
+absences AS (
+    SELECT f.school_key, CAST(date_trunc('month', f.date) AS DATE) AS month,
+           SUM(coalesce(f.days, 0)) AS absence_days,
+           COUNT(DISTINCT CASE WHEN f.days > 0 THEN f.student_key END) AS absent_students,
+           SUM(coalesce(f.periods, 0)) AS periods_missed
+    FROM fact_attendance f
+    JOIN dim_date d ON d.date = f.date
+    JOIN sel ON sel.school_year_key = d.school_year_key
+    WHERE f.county_code LIKE $region_prefix || '%'
+      AND ($month IS NULL OR CAST(date_trunc('month', f.date) AS DATE) = $month)
+    GROUP BY f.school_key, CAST(date_trunc('month', f.date) AS DATE)
+),
+cells AS (
+    SELECT sel.code AS school_year,
+           strftime(ab.month, '%Y-%m') AS month,
+           CASE $level WHEN 'province' THEN r.province_code
+                       WHEN 'prefecture' THEN left(r.county_code, 4)
+                       WHEN 'county' THEN r.county_code
+                       ELSE s.school_code END AS region_code,
+           CASE $level WHEN 'province' THEN r.province_name
+                       WHEN 'prefecture' THEN coalesce(r.prefecture_name, r.province_name)
+                       WHEN 'county' THEN r.county_name
+                       ELSE s.school_name END AS region_name,
+           CAST(SUM(coalesce(e.students, 0)) AS BIGINT) AS students,
+           MAX(sd.school_days) AS school_days,
+           round(SUM(ab.absence_days), 1) AS absence_days,
+           CAST(SUM(ab.absent_students) AS BIGINT) AS absent_students,
+           CAST(SUM(ab.periods_missed) AS BIGINT) AS periods_missed,
+           round(1 - SUM(ab.absence_days)
+                     / NULLIF(SUM(coalesce(e.students, 0)) * MAX(sd.school_days), 0), 4)
+               AS attendance_rate
+    FROM absences ab
+    CROSS JOIN sel
+    JOIN dim_school s ON s.school_key = ab.school_key
+    JOIN dim_region r ON r.county_code = s.county_code
+    LEFT JOIN enrolled e ON e.school_key = ab.school_key
+    LEFT JOIN school_days sd ON sd.month = ab.month
+    WHERE $school_code IS NULL OR s.school_code = $school_code
+    GROUP BY ALL
+)
+SELECT * FROM cells ORDER BY school_year, month, region_code
+""",
+    "chronic_absence": """
+WITH sel AS (
+    SELECT school_year_key, code FROM dim_school_year
+    WHERE code = $school_year OR ($school_year IS NULL AND is_current)
+),
+school_days AS (
+    SELECT CAST(date_trunc('month', d.date) AS DATE) AS month, COUNT(*) AS school_days
+    FROM dim_date d
+    JOIN sel ON sel.school_year_key = d.school_year_key
+    WHERE d.term_key IS NOT NULL AND NOT d.is_weekend
+    GROUP BY CAST(date_trunc('month', d.date) AS DATE)
+),
+enrolled AS (
+    SELECT a.school_key, SUM(a.students) AS students
+    FROM agg_enrollment a
+    JOIN sel ON sel.school_year_key = a.school_year_key
+    WHERE a.county_code LIKE $region_prefix || '%'
+    GROUP BY a.school_key
+),
+per_student AS (
+    SELECT f.school_key, f.student_key, CAST(date_trunc('month', f.date) AS DATE) AS month,
+           SUM(coalesce(f.days, 0)) AS days
+    FROM fact_attendance f
+    JOIN dim_date d ON d.date = f.date
+    JOIN sel ON sel.school_year_key = d.school_year_key
+    WHERE f.county_code LIKE $region_prefix || '%'
+      AND ($month IS NULL OR CAST(date_trunc('month', f.date) AS DATE) = $month)
+    GROUP BY f.school_key, f.student_key, CAST(date_trunc('month', f.date) AS DATE)
+),
+per_school AS (
+    SELECT p.school_key, p.month, MAX(sd.school_days) AS school_days,
+           COUNT(DISTINCT CASE WHEN p.days > 0 THEN p.student_key END) AS absent_students,
+           COUNT(DISTINCT CASE WHEN p.days > 0 AND p.days >= 0.1 * sd.school_days
+                               THEN p.student_key END) AS chronically_absent
+    FROM per_student p
+    LEFT JOIN school_days sd ON sd.month = p.month
+    GROUP BY p.school_key, p.month
+),
+cells AS (
+    SELECT sel.code AS school_year,
+           strftime(ps.month, '%Y-%m') AS month,
+           CASE $level WHEN 'province' THEN r.province_code
+                       WHEN 'prefecture' THEN left(r.county_code, 4)
+                       WHEN 'county' THEN r.county_code
+                       ELSE s.school_code END AS region_code,
+           CASE $level WHEN 'province' THEN r.province_name
+                       WHEN 'prefecture' THEN coalesce(r.prefecture_name, r.province_name)
+                       WHEN 'county' THEN r.county_name
+                       ELSE s.school_name END AS region_name,
+           CAST(SUM(coalesce(e.students, 0)) AS BIGINT) AS students,
+           MAX(ps.school_days) AS school_days,
+           CAST(SUM(ps.absent_students) AS BIGINT) AS absent_students,
+           CAST(SUM(ps.chronically_absent) AS BIGINT) AS chronically_absent,
+           round(SUM(ps.chronically_absent) / NULLIF(SUM(coalesce(e.students, 0)), 0), 4)
+               AS chronic_absence_rate
+    FROM per_school ps
+    CROSS JOIN sel
+    JOIN dim_school s ON s.school_key = ps.school_key
+    JOIN dim_region r ON r.county_code = s.county_code
+    LEFT JOIN enrolled e ON e.school_key = ps.school_key
+    WHERE $school_code IS NULL OR s.school_code = $school_code
+    GROUP BY ALL
+)
+SELECT * FROM cells ORDER BY school_year, month, region_code
+""",
+    "subject_means": """
+WITH subjects AS (
+    SELECT code, max_by(name_zh, valid_from) AS name_zh, max_by(name_en, valid_from) AS name_en
+    FROM dim_code WHERE code_set = 'subject' GROUP BY code
+),
+cells AS (
+    SELECT y.code AS school_year, t.number AS term, f.exam_kind, f.grade_code, f.subject_code,
+           sj.name_zh AS subject_name_zh, sj.name_en AS subject_name_en,
+           CASE $level WHEN 'province' THEN r.province_code
+                       WHEN 'prefecture' THEN left(r.county_code, 4)
+                       WHEN 'county' THEN r.county_code
+                       ELSE s.school_code END AS region_code,
+           CASE $level WHEN 'province' THEN r.province_name
+                       WHEN 'prefecture' THEN coalesce(r.prefecture_name, r.province_name)
+                       WHEN 'county' THEN r.county_name
+                       ELSE s.school_name END AS region_name,
+           COUNT(CASE WHEN NOT f.absent AND f.score IS NOT NULL THEN 1 END) AS sat,
+           COUNT(CASE WHEN f.absent THEN 1 END) AS absent,
+           round(AVG(CASE WHEN NOT f.absent THEN f.score END), 2) AS mean_score,
+           round(AVG(CASE WHEN NOT f.absent AND f.full_mark > 0
+                          THEN 100.0 * f.score / f.full_mark END), 2) AS mean_pct,
+           MAX(f.full_mark) AS full_mark
+    FROM fact_score f
+    JOIN dim_school s ON s.school_key = f.school_key
+    JOIN dim_region r ON r.county_code = f.county_code
+    LEFT JOIN dim_term t ON t.term_key = f.term_key
+    LEFT JOIN dim_date d ON d.date = f.exam_date
+    JOIN dim_school_year y ON y.school_year_key = coalesce(t.school_year_key, d.school_year_key)
+    LEFT JOIN subjects sj ON sj.code = f.subject_code
+    WHERE f.county_code LIKE $region_prefix || '%'
+      AND ($school_code IS NULL OR s.school_code = $school_code)
+      AND (y.code = $school_year OR ($school_year IS NULL AND y.is_current))
+      AND ($term IS NULL OR t.number = $term)
+      AND ($exam_kind IS NULL OR f.exam_kind = $exam_kind)
+      AND ($stage IS NULL OR left(f.grade_code, 1) = CASE $stage WHEN 'primary' THEN '1'
+                                                                 WHEN 'junior' THEN '2'
+                                                                 ELSE '3' END)
+      AND ($grade IS NULL OR f.grade_code = $grade)
+      AND ($subject IS NULL OR f.subject_code = $subject)
+    GROUP BY ALL
+)
+SELECT * FROM cells
+WHERE sat > 0 OR absent > 0
+ORDER BY school_year, term, exam_kind, grade_code, subject_code, region_code
+""",
+    "pass_excellent_rates": """
+WITH subjects AS (
+    SELECT code, max_by(name_zh, valid_from) AS name_zh, max_by(name_en, valid_from) AS name_en
+    FROM dim_code WHERE code_set = 'subject' GROUP BY code
+),
+marks AS (
+    SELECT y.code AS school_year, t.number AS term, f.exam_kind, f.grade_code, f.subject_code,
+           s.school_code, s.school_name, r.county_code, r.county_name, r.province_code,
+           r.province_name, r.prefecture_name,
+           CASE WHEN f.score IS NOT NULL AND f.full_mark > 0 THEN f.score / f.full_mark END AS pct,
+           CASE WHEN f.score IS NULL OR NOT f.full_mark > 0 THEN f.level END AS level
+    FROM fact_score f
+    JOIN dim_school s ON s.school_key = f.school_key
+    JOIN dim_region r ON r.county_code = f.county_code
+    LEFT JOIN dim_term t ON t.term_key = f.term_key
+    LEFT JOIN dim_date d ON d.date = f.exam_date
+    JOIN dim_school_year y ON y.school_year_key = coalesce(t.school_year_key, d.school_year_key)
+    WHERE NOT f.absent
+      AND f.county_code LIKE $region_prefix || '%'
+      AND ($school_code IS NULL OR s.school_code = $school_code)
+      AND (y.code = $school_year OR ($school_year IS NULL AND y.is_current))
+      AND ($term IS NULL OR t.number = $term)
+      AND ($exam_kind IS NULL OR f.exam_kind = $exam_kind)
+      AND ($stage IS NULL OR left(f.grade_code, 1) = CASE $stage WHEN 'primary' THEN '1'
+                                                                 WHEN 'junior' THEN '2'
+                                                                 ELSE '3' END)
+      AND ($grade IS NULL OR f.grade_code = $grade)
+      AND ($subject IS NULL OR f.subject_code = $subject)
+),
+cells AS (
+    SELECT m.school_year, m.term, m.exam_kind, m.grade_code, m.subject_code,
+           sj.name_zh AS subject_name_zh, sj.name_en AS subject_name_en,
+           CASE $level WHEN 'province' THEN m.province_code
+                       WHEN 'prefecture' THEN left(m.county_code, 4)
+                       WHEN 'county' THEN m.county_code
+                       ELSE m.school_code END AS region_code,
+           CASE $level WHEN 'province' THEN m.province_name
+                       WHEN 'prefecture' THEN coalesce(m.prefecture_name, m.province_name)
+                       WHEN 'county' THEN m.county_name
+                       ELSE m.school_name END AS region_name,
+           COUNT(CASE WHEN m.pct IS NOT NULL OR m.level IS NOT NULL THEN 1 END) AS sat,
+           COUNT(CASE WHEN m.pct >= 0.6 OR m.level IN ('A', 'B', 'C') THEN 1 END) AS passed,
+           COUNT(CASE WHEN m.pct >= 0.85 OR m.level = 'A' THEN 1 END) AS excellent
+    FROM marks m
+    LEFT JOIN subjects sj ON sj.code = m.subject_code
+    GROUP BY ALL
+)
+SELECT school_year, term, exam_kind, grade_code, subject_code, subject_name_zh, subject_name_en,
+       region_code, region_name, sat, passed, excellent,
+       round(passed / NULLIF(sat, 0), 4) AS pass_rate,
+       round(excellent / NULLIF(sat, 0), 4) AS excellent_rate
+FROM cells
+WHERE sat > 0
+ORDER BY school_year, term, exam_kind, grade_code, subject_code, region_code
+""",
+    "score_distribution": """
+WITH subjects AS (
+    SELECT code, max_by(name_zh, valid_from) AS name_zh, max_by(name_en, valid_from) AS name_en
+    FROM dim_code WHERE code_set = 'subject' GROUP BY code
+),
+marks AS (
+    SELECT y.code AS school_year, t.number AS term, f.exam_kind, f.grade_code, f.subject_code,
+           CASE WHEN f.score IS NOT NULL AND f.full_mark > 0
+                THEN greatest(least(CAST(floor(10.0 * f.score / f.full_mark) AS INTEGER) * 10, 90), 0)
+           END AS band_start,
+           f.level
+    FROM fact_score f
+    JOIN dim_school s ON s.school_key = f.school_key
+    LEFT JOIN dim_term t ON t.term_key = f.term_key
+    LEFT JOIN dim_date d ON d.date = f.exam_date
+    JOIN dim_school_year y ON y.school_year_key = coalesce(t.school_year_key, d.school_year_key)
+    WHERE NOT f.absent
+      AND f.county_code LIKE $region_prefix || '%'
+      AND ($school_code IS NULL OR s.school_code = $school_code)
+      AND (y.code = $school_year OR ($school_year IS NULL AND y.is_current))
+      AND ($term IS NULL OR t.number = $term)
+      AND ($exam_kind IS NULL OR f.exam_kind = $exam_kind)
+      AND ($stage IS NULL OR left(f.grade_code, 1) = CASE $stage WHEN 'primary' THEN '1'
+                                                                 WHEN 'junior' THEN '2'
+                                                                 ELSE '3' END)
+      AND ($grade IS NULL OR f.grade_code = $grade)
+      AND ($subject IS NULL OR f.subject_code = $subject)
+),
+cells AS (
+    SELECT m.school_year, m.term, m.exam_kind, m.grade_code, m.subject_code,
+           sj.name_zh AS subject_name_zh, sj.name_en AS subject_name_en,
+           CASE WHEN m.band_start IS NULL THEN 'level ' || m.level
+                WHEN m.band_start = 90 THEN '90-100'
+                ELSE CAST(m.band_start AS VARCHAR) || '-' || CAST(m.band_start + 9 AS VARCHAR)
+           END AS band,
+           m.band_start,
+           COUNT(*) AS students
+    FROM marks m
+    LEFT JOIN subjects sj ON sj.code = m.subject_code
+    WHERE m.band_start IS NOT NULL OR m.level IS NOT NULL
+    GROUP BY ALL
+)
+SELECT * FROM cells
+ORDER BY school_year, term, exam_kind, grade_code, subject_code, band_start, band
+""",
+    "evaluation_levels": """
+WITH cells AS (
+    SELECT y.code AS school_year,
+           CASE $level WHEN 'province' THEN r.province_code
+                       WHEN 'prefecture' THEN left(r.county_code, 4)
+                       WHEN 'county' THEN r.county_code
+                       ELSE s.school_code END AS region_code,
+           CASE $level WHEN 'province' THEN r.province_name
+                       WHEN 'prefecture' THEN coalesce(r.prefecture_name, r.province_name)
+                       WHEN 'county' THEN r.county_name
+                       ELSE s.school_name END AS region_name,
+           v.dimension AS dimension,
+           coalesce(v.level, '') AS evaluation_level,
+           COUNT(DISTINCT v.student_key) AS students
+    FROM fact_evaluation v
+    JOIN dim_school_year y ON y.school_year_key = v.school_year_key
+    JOIN dim_school s ON s.school_key = v.school_key
+    JOIN dim_region r ON r.county_code = v.county_code
+    LEFT JOIN dim_term t ON t.term_key = v.term_key
+    WHERE v.county_code LIKE $region_prefix || '%'
+      AND ($school_code IS NULL OR s.school_code = $school_code)
+      AND (y.code = $school_year OR ($school_year IS NULL AND y.is_current))
+      AND ($term IS NULL OR t.number = $term)
+    GROUP BY ALL
+)
+SELECT school_year, region_code, region_name, dimension, evaluation_level, students,
+       round(students / SUM(students) OVER (PARTITION BY school_year, region_code, dimension), 4)
+           AS share
+FROM cells
+ORDER BY school_year, region_code, dimension, evaluation_level
+""",
+    "enrollment_by_ethnicity_detail": """
+WITH names AS (
+    SELECT code, max_by(name_zh, valid_from) AS name_zh, max_by(name_en, valid_from) AS name_en
+    FROM dim_code WHERE code_set = 'ethnicity' GROUP BY code
+),
+cells AS (
+    SELECT y.code AS school_year,
+           CASE $level WHEN 'province' THEN r.province_code
+                       WHEN 'prefecture' THEN left(r.county_code, 4)
+                       WHEN 'county' THEN r.county_code
+                       ELSE s.school_code END AS region_code,
+           CASE $level WHEN 'province' THEN r.province_name
+                       WHEN 'prefecture' THEN coalesce(r.prefecture_name, r.province_name)
+                       WHEN 'county' THEN r.county_name
+                       ELSE s.school_name END AS region_name,
+           d.ethnicity AS ethnicity,
+           COUNT(*) AS students
+    FROM fact_enrollment f
+    JOIN dim_student d ON d.student_key = f.student_key
+    JOIN dim_school_year y ON y.school_year_key = f.school_year_key
+    JOIN dim_school s ON s.school_key = f.school_key
+    JOIN dim_region r ON r.county_code = f.county_code
+    WHERE f.is_active
+      AND f.county_code LIKE $region_prefix || '%'
+      AND ($school_code IS NULL OR s.school_code = $school_code)
+      AND (y.code = $school_year OR ($school_year IS NULL AND y.is_current))
+      AND ($stage IS NULL OR f.stage = $stage)
+    GROUP BY ALL
+)
+SELECT c.school_year, c.region_code, c.region_name, c.ethnicity,
+       n.name_zh AS ethnicity_name_zh, n.name_en AS ethnicity_name_en,
+       c.students,
+       round(c.students / SUM(c.students) OVER (PARTITION BY c.school_year, c.region_code), 4)
+           AS share
+FROM cells c
+LEFT JOIN names n ON n.code = c.ethnicity
+ORDER BY c.school_year, c.region_code, c.ethnicity
+""",
 }
 
 
@@ -276,7 +652,7 @@ def rebuild_rollups(conn: duckdb.DuckDBPyConnection) -> None:
     as_of = conn.execute("SELECT MAX(as_of) FROM meta_manifest").fetchone()
     assert as_of is not None
     conn.execute("SET VARIABLE xueji_as_of = CAST(? AS TIMESTAMP)", [as_of[0]])
-    for name in ROLLUPS:
+    for name in ROLLUPS + TEACHING_ROLLUPS:
         conn.execute(f"DELETE FROM {name}")
         conn.execute(f"INSERT INTO {name} BY NAME " + TABLE_SQL[name].replace("wh.", ""))
 
@@ -477,6 +853,31 @@ def _scopes(conn: duckdb.DuckDBPyConnection) -> list[AnalyticsScope]:
     )
 
 
+# Values of the filters besides region, school, level and school year: each one alone (for the
+# enrollment metrics: every stage, as before), then the teaching filters together. The months
+# and subjects are those of the awkward cases and of the demo teaching records.
+FILTER_VALUES: dict[str, list[Any]] = {
+    "stage": ["junior", "senior"],
+    "month": [date(2026, 12, 1), date(2026, 10, 1), date(2026, 8, 1)],
+    "term": [1, 2],
+    "exam_kind": ["final", "midterm"],
+    "grade": ["21"],
+    "subject": ["r_math", "math"],
+}
+TOGETHER = {"term": 1, "exam_kind": "final", "stage": "junior", "grade": "21", "subject": "r_math"}
+
+
+def _filters(params: tuple[str, ...]) -> list[dict[str, Any]]:
+    none: dict[str, Any] = dict.fromkeys(FILTER_VALUES)
+    out = [none] + [
+        none | {p: v} for p, values in FILTER_VALUES.items() if p in params for v in values
+    ]
+    together = {p: v for p, v in TOGETHER.items() if p in params}
+    if len(together) > 1:
+        out.append(none | together)
+    return out
+
+
 def _cases(conn: duckdb.DuckDBPyConnection, metric: str) -> Iterator[dict[str, Any]]:
     m = load_catalog()[metric]
     # The default year and the two with awkward cases (the first has none).
@@ -484,17 +885,29 @@ def _cases(conn: duckdb.DuckDBPyConnection, metric: str) -> Iterator[dict[str, A
         r[0] for r in conn.execute("SELECT code FROM dim_school_year ORDER BY seq").fetchall()
     ][-2:]
     levels = ["province", "prefecture", "county", "school"] if "level" in m.params else [None]
-    stages = [None, "junior", "senior"] if "stage" in m.params else [None]
     if "school_year" not in m.params:
         years = [None]
-    for scope, level, year, stage in product(_scopes(conn), levels, years, stages):
-        yield {
-            "region_prefix": scope.region_prefix,
-            "school_code": scope.school_code,
-            "level": level or default_level(scope),
-            "school_year": year,
-            "stage": stage,
-        }
+    scopes = _scopes(conn)
+    # Every scope, level and year without a filter, and with each stage where stage is the only
+    # filter (as before the teaching metrics); the teaching filters on fewer scopes (the nation,
+    # each province, a school), levels and years, to keep the run short.
+    few = [s for s in scopes if len(s.region_prefix) <= 2]
+    few += [s for s in scopes if s.school_code is not None][:1]
+    few_levels = [v for v in levels if v in ("county", "school", None)]
+    stage_only = set(m.params) & set(FILTER_VALUES) <= {"stage"}
+    for filters in _filters(m.params):
+        if not any(v is not None for v in filters.values()) or stage_only:
+            cases = product(scopes, levels, years)
+        else:
+            cases = product(few, few_levels, [y for y in years if y] or years)
+        for scope, level, year in cases:
+            yield {
+                "region_prefix": scope.region_prefix,
+                "school_code": scope.school_code,
+                "level": level or default_level(scope),
+                "school_year": year,
+                **filters,
+            }
 
 
 def _run(conn: duckdb.DuckDBPyConnection, sql: str, bound: dict[str, Any]) -> tuple[list, list]:
@@ -568,4 +981,416 @@ def test_the_etl_checks_the_new_rollups(snapshot_conn):
         assert ("derived", "pass") in mine and ("privacy", "pass") in mine, table
         assert all(status in ("pass", "skip") for _check, status in mine), (table, mine)
         (n,) = snapshot_conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()
+        assert n > 0, table
+
+
+# --- teaching records, evaluations, ethnicity -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def teaching_file(warehouse: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A snapshot built by the ETL from a copy of the seeded registry with the demo teaching
+    records of `xueji seed-teaching` (attendance up to the seed's today, exams and scores, final
+    evaluations of the finished terms of 2025-2026)."""
+    folder = tmp_path_factory.mktemp("rollups-teaching")
+    source = folder / "xueji.db"
+    shutil.copyfile(warehouse["sqlite_path"], source)
+    url = f"sqlite:///{source}"
+    engine = create_engine(url)
+    try:
+        seed_teaching(engine, TeachingOptions(seed=5, today=SEED_TODAY))
+    finally:
+        engine.dispose()
+    manifest = pipeline.run(
+        url, folder / "wh", pseudonym_key=KEY, mode="full", progress=NullProgress()
+    )
+    return folder / "wh" / manifest.file
+
+
+@pytest.fixture(scope="module")
+def teaching_conn(teaching_file: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    conn = duckdb.connect(str(teaching_file), read_only=True)
+    yield conn
+    conn.close()
+
+
+# Attendance of school A's students (index into its 2026-2027 students) in months the demo
+# records do not reach (they stop at the seed's today, 2026-11-28): December 2026 has 23 school
+# days (10 % = 2.3 days), January 2027 14 (1-20 January, then holidays), February 2027 5
+# (the spring term starts on the 20th: 10 % = 0.5 day), August 2026 none (2025-2026 between
+# terms); 15 August 2024 is in no school year. (student, school, day, kind, periods, days)
+ATTENDANCE_CASES: list[tuple[int, str, date, str, int | None, float | None]] = [
+    (0, "A", date(2026, 12, 1), "sick", None, 1.0),
+    (0, "A", date(2027, 1, 5), "sick", None, 2.0),  # absent in two months
+    (1, "A", date(2026, 12, 2), "truancy", None, 1.0),
+    (1, "N1", date(2026, 12, 14), "truancy", None, 1.0),  # two schools of a county, one month
+    (1, "N3", date(2026, 12, 15), "sick", None, 3.0),  # and a third school in the province
+    *[(2, "A", date(2026, 12, d), "personal", None, 0.5) for d in (7, 8, 9, 10, 11)],  # 2.5
+    *[(3, "A", date(2026, 12, d), "sick", None, 0.5) for d in (14, 15, 16, 17)],  # 2.0
+    (4, "A", date(2026, 12, 16), "late", 2, 0.0),  # lessons only, days 0
+    (5, "A", date(2026, 12, 16), "truancy", 3, None),  # lessons only, days NULL
+    (5, "A", date(2026, 12, 17), "truancy", 1, None),
+    (6, "A", date(2026, 12, 3), "sick", None, 1.0),
+    (6, "A", date(2026, 12, 4), "sick", None, -1.0),  # a correction: net 0 days
+    (10, "A", date(2026, 12, 5), "sick", None, 1.0),  # a Saturday
+    (11, "B", date(2026, 12, 1), "personal", None, 0.5),
+    (12, "N2", date(2027, 1, 25), "sick", None, 3.0),  # holidays, still the school year
+    (8, "A", date(2027, 2, 22), "sick", None, 0.5),  # exactly 10 % of February's school days
+    (9, "A", date(2027, 2, 10), "sick", None, 0.5),  # before the term starts, same month
+    (7, "A", date(2026, 8, 20), "sick", None, 1.0),  # a month without school days
+    (7, "A", date(2024, 8, 15), "sick", None, 1.0),  # no school year: left out
+]
+
+# Exams of the awkward cases, on subjects of their own (r_…): (exam key, school, term (year,
+# number) or None, exam date, grade, exam kind, subject, [(score, full mark, level, 缺考), …]).
+EXAM_CASES: list[
+    tuple[
+        int,
+        str,
+        tuple[str, int] | None,
+        date | None,
+        str | None,
+        str | None,
+        str,
+        list[tuple[float | None, float | None, str | None, bool]],
+    ]
+] = [
+    (
+        990001,
+        "A",
+        ("2026-2027", 1),
+        date(2027, 1, 12),
+        "21",
+        "final",
+        "r_math",
+        [
+            (60, 100, None, False),  # exactly 60 %
+            (85, 100, None, False),  # exactly 85 %
+            (59.5, 100, None, False),
+            (84.99, 100, None, False),
+            (100, 100, None, False),
+            (110, 100, None, False),  # above the full mark: 90-100
+            (-5, 100, None, False),  # below 0: 0-9
+            (5, 0, "B", False),  # full mark 0: a score, no percentage; passes by its level
+            (50, None, "A", False),  # no full mark: a score, no percentage, not graded
+            (None, 100, "C", False),  # graded by level only
+            (None, 100, None, False),  # nothing to count
+            (None, 100, None, True),  # 缺考
+            (99, 100, None, True),  # 缺考 with a score: left out of every figure
+        ],
+    ),
+    (
+        990002,
+        "N1",
+        ("2026-2027", 1),
+        date(2027, 1, 12),
+        "21",
+        "final",
+        "r_math",
+        [(72, 120, None, False), (108, 120, None, False), (119, 120, None, False)],
+    ),
+    # No term: the school year of the exam date; without a date, or outside every school year,
+    # the scores are left out.
+    (
+        990003,
+        "A",
+        None,
+        date(2026, 12, 20),
+        "21",
+        "midterm",
+        "r_math",
+        [(70, 100, None, False), (80, 100, None, False)],
+    ),
+    (990004, "A", None, None, "21", "midterm", "r_math", [(90, 100, None, False)]),
+    (990005, "A", None, date(2024, 8, 15), "21", "midterm", "r_math", [(90, 100, None, False)]),
+    (
+        990006,
+        "B",
+        ("2026-2027", 2),
+        date(2027, 3, 10),
+        "22",
+        "monthly",
+        "r_art",
+        [(None, None, lv, False) for lv in ("A", "A", "B", "D", None)],
+    ),
+    # Mean 80.125, exactly representable: rounds to 80.13 both ways. No exam kind.
+    (
+        990007,
+        "N2",
+        ("2025-2026", 1),
+        date(2025, 12, 20),
+        "23",
+        None,
+        "r_physics",
+        [(80, 100, None, False)] * 7 + [(81, 100, None, False)],
+    ),
+    (
+        990008,
+        "N3",
+        ("2026-2027", 1),
+        date(2027, 1, 12),
+        None,
+        "final",
+        "r_math",
+        [(72.35, 100, None, False), (88.15, 100, None, False), (91.7, 100, None, False)],
+    ),
+    (
+        990009,
+        "C",
+        ("2026-2027", 1),
+        date(2027, 1, 12),
+        "21",
+        "final",
+        "r_chinese",
+        [(None, 120, None, True), (None, 120, None, True)],  # only 缺考
+    ),
+]
+
+# Evaluations in 2026-2027 (the demo records have none: no term of it is finished):
+# (student, school, term number or None for a yearly evaluation, dimension, level).
+EVALUATION_CASES: list[tuple[int, str, int | None, str, str | None]] = [
+    (20, "A", 1, "moral", "A"),
+    (20, "A", 2, "moral", "A"),  # both terms, one level: once in the year
+    (21, "A", 1, "moral", "A"),
+    (21, "A", 2, "moral", "B"),  # two levels: once in each
+    (22, "A", 1, "moral", "B"),
+    (22, "N1", 2, "moral", "B"),  # moved within the county
+    (23, "A", 1, "arts", "A"),
+    (23, "N2", 1, "arts", "A"),  # one term at two schools of a prefecture
+    (24, "A", 2, "arts", "C"),
+    (24, "N3", 2, "arts", "C"),
+    (24, "B", 2, "arts", "C"),  # three schools, two provinces
+    (25, "A", None, "health", "A"),
+    (25, "A", 1, "health", "A"),  # a yearly and a term evaluation
+    (26, "A", 1, "health", None),
+    (26, "N1", 2, "health", ""),  # no level and an empty one: the same '' level
+    (27, "N2", None, "practice", "D"),  # yearly only
+]
+
+
+def _teaching_schools(conn: duckdb.DuckDBPyConnection) -> dict[str, synthetic.School]:
+    """A, B, C and the new schools N1-N3 of add_awkward_cases (keys 990001-990003)."""
+    found = dict(synthetic.schools(conn))
+    for n in (1, 2, 3):
+        key, code, county, province = conn.execute(
+            "SELECT school_key, school_code, county_code, province_code FROM dim_school "
+            "WHERE school_key = ?",
+            [990000 + n],
+        ).fetchall()[0]
+        found[f"N{n}"] = synthetic.School(key, code, county, province)
+    return found
+
+
+def add_teaching_cases(conn: duckdb.DuckDBPyConnection) -> None:
+    """The awkward teaching facts above (after add_awkward_cases, which adds N1-N3)."""
+    s = _teaching_schools(conn)
+    pool = synthetic.students(conn, s["A"], "2026-2027")
+    for i, school, day, kind, periods, days in ATTENDANCE_CASES:
+        u = s[school]
+        conn.execute(
+            "INSERT INTO fact_attendance BY NAME SELECT ? AS student_key, ? AS school_key, "
+            "? AS county_code, ? AS province_code, ? AS date, ? AS kind, ? AS periods, ? AS days",
+            [pool[i], u.key, u.county, u.province, day, kind, periods, days],
+        )
+    terms = {
+        (code, number): key
+        for key, code, number in conn.execute(
+            "SELECT t.term_key, y.code, t.number FROM dim_term t "
+            "JOIN dim_school_year y ON y.school_year_key = t.school_year_key"
+        ).fetchall()
+    }
+    for exam, school, term, day, grade, kind, subject, marks in EXAM_CASES:
+        u = s[school]
+        for i, (score, full, level, absent) in enumerate(marks):
+            conn.execute(
+                "INSERT INTO fact_score BY NAME SELECT ? AS student_key, ? AS exam_key, "
+                "? AS school_key, ? AS county_code, ? AS province_code, ? AS term_key, "
+                "? AS grade_code, ? AS exam_kind, ? AS exam_date, ? AS subject_code, "
+                "? AS score, ? AS full_mark, ? AS level, ? AS absent",
+                [
+                    pool[i],
+                    exam,
+                    u.key,
+                    u.county,
+                    u.province,
+                    terms[term] if term else None,
+                    grade,
+                    kind,
+                    day,
+                    subject,
+                    score,
+                    full,
+                    level,
+                    absent,
+                ],
+            )
+    year = synthetic.year_key(conn, "2026-2027")
+    # Two active enrollments of one student at A in a year: the raw SQL counts enrollments.
+    conn.execute(
+        "INSERT INTO fact_enrollment SELECT * FROM fact_enrollment WHERE student_key = ? "
+        "AND school_year_key = ? AND school_key = ? AND is_active",
+        [pool[30], year, s["A"].key],
+    )
+    for i, school, number, dimension, level in EVALUATION_CASES:
+        u = s[school]
+        conn.execute(
+            "INSERT INTO fact_evaluation BY NAME SELECT ? AS student_key, ? AS school_key, "
+            "? AS county_code, ? AS province_code, ? AS school_year_key, ? AS term_key, "
+            "? AS dimension, ? AS level",
+            [
+                pool[i],
+                u.key,
+                u.county,
+                u.province,
+                year,
+                terms[("2026-2027", number)] if number else None,
+                dimension,
+                level,
+            ],
+        )
+
+
+@pytest.fixture(scope="module")
+def teaching_edge_conn(
+    teaching_file: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    target: Path = tmp_path_factory.mktemp("rollups-teaching") / "awkward.duckdb"
+    shutil.copyfile(teaching_file, target)
+    with duckdb.connect(str(target)) as conn:
+        add_awkward_cases(conn)
+        add_teaching_cases(conn)
+        rebuild_rollups(conn)
+    conn = duckdb.connect(str(target), read_only=True)
+    yield conn
+    conn.close()
+
+
+@pytest.mark.parametrize("metric", TEACHING_METRICS)
+def test_teaching_rollup_gives_the_raw_fact_rows_on_the_built_snapshot(teaching_conn, metric):
+    assert _compare(teaching_conn, metric) > 0
+
+
+@pytest.mark.parametrize("metric", TEACHING_METRICS)
+def test_teaching_rollup_gives_the_raw_fact_rows_with_awkward_cases(teaching_edge_conn, metric):
+    assert _compare(teaching_edge_conn, metric) > 0
+
+
+def _rows(conn: duckdb.DuckDBPyConnection, metric: str, **bound: Any) -> list[dict[str, Any]]:
+    """The metric (new SQL) as dicts; unspecified parameters are NULL."""
+    values: dict[str, Any] = {"region_prefix": "", "school_code": None, "level": "school"}
+    values |= dict.fromkeys(FILTER_VALUES) | {"school_year": "2026-2027"} | bound
+    cols, rows = _run(conn, load_catalog()[metric].sql, values)
+    return [dict(zip(cols, row, strict=True)) for row in rows]
+
+
+def test_awkward_attendance_reaches_the_figures(teaching_edge_conn):
+    """Worked out by hand from ATTENDANCE_CASES (no demo record is in those months)."""
+    s = _teaching_schools(teaching_edge_conn)
+    a = s["A"]
+    dec = date(2026, 12, 1)
+    (rate,) = _rows(
+        teaching_edge_conn, "attendance_rate_by_school_month", school_code=a.code, month=dec
+    )
+    # 1 + 1 + 5 × 0.5 + 4 × 0.5 + 0 (lessons only) + (1 - 1) + 1 (Saturday)
+    assert rate["absence_days"] == 7.5 and rate["periods_missed"] == 6
+    assert rate["absent_students"] == 6 and rate["school_days"] == 23  # 0, 1, 2, 3, 6, 10
+    (chronic,) = _rows(teaching_edge_conn, "chronic_absence", school_code=a.code, month=dec)
+    assert chronic["absent_students"] == 5  # the correction nets student 6 to 0 days
+    assert chronic["chronically_absent"] == 1  # five half days (2.5 ≥ 2.3); 2.0 is not
+    # A's county holds A and N1: student 1 counts at both schools, as the raw SQL sums them.
+    (county,) = _rows(
+        teaching_edge_conn, "chronic_absence", region_prefix=a.county, level="county", month=dec
+    )
+    assert county["absent_students"] == 5 + 1
+    (province,) = _rows(
+        teaching_edge_conn, "chronic_absence", region_prefix="64", level="province", month=dec
+    )
+    assert province["absent_students"] == 5 + 2 and province["chronically_absent"] == 1 + 1
+    feb = _rows(teaching_edge_conn, "chronic_absence", school_code=a.code, month=date(2027, 2, 1))
+    assert [(r["school_days"], r["chronically_absent"]) for r in feb] == [(5, 2)]
+    aug = _rows(
+        teaching_edge_conn,
+        "attendance_rate_by_school_month",
+        school_code=a.code,
+        school_year="2025-2026",
+        month=date(2026, 8, 1),
+    )
+    assert [(r["school_days"], r["attendance_rate"], r["absence_days"]) for r in aug] == [
+        (None, None, 1.0)
+    ]
+
+
+def test_awkward_scores_reach_the_figures(teaching_edge_conn):
+    """Worked out by hand from exam 990001 (school A, r_math)."""
+    a = _teaching_schools(teaching_edge_conn)["A"]
+    bound = {"school_code": a.code, "subject": "r_math", "term": 1}
+    (means,) = _rows(teaching_edge_conn, "subject_means", **bound)
+    # Scores of the 9 present rows with a score; percentages of the 7 with a full mark > 0.
+    assert (means["sat"], means["absent"], means["full_mark"]) == (9, 2, 100)
+    assert means["mean_score"] == round(549.49 / 9, 2)
+    assert means["mean_pct"] == round(494.49 / 7, 2)
+    (rates,) = _rows(teaching_edge_conn, "pass_excellent_rates", **bound)
+    assert (rates["sat"], rates["passed"], rates["excellent"]) == (9, 7, 3)
+    bands = {
+        r["band"]: r["students"] for r in _rows(teaching_edge_conn, "score_distribution", **bound)
+    }
+    assert bands == {
+        "0-9": 1,
+        "50-59": 1,
+        "60-69": 1,
+        "80-89": 2,
+        "90-100": 2,
+        "level A": 1,
+        "level B": 1,
+        "level C": 1,
+    }
+    # Without a term: the exam dated 20 December 2026 (term NULL) is in its school year.
+    no_term = _rows(teaching_edge_conn, "subject_means", school_code=a.code, subject="r_math")
+    assert [(r["term"], r["exam_kind"], r["sat"]) for r in no_term] == [
+        (1, "final", 9),
+        (None, "midterm", 2),
+    ]
+    only_absent = _rows(teaching_edge_conn, "subject_means", subject="r_chinese", level="province")
+    assert [(r["sat"], r["absent"], r["mean_score"]) for r in only_absent] == [(0, 2, None)]
+
+
+def test_awkward_evaluations_are_counted_once_per_region(teaching_edge_conn):
+    """Distinct students per region, dimension and level, in the year or in a term."""
+    a = _teaching_schools(teaching_edge_conn)["A"]
+
+    def counts(**bound: Any) -> dict[tuple[str, str], int]:
+        return {
+            (r["dimension"], r["evaluation_level"]): r["students"]
+            for r in _rows(teaching_edge_conn, "evaluation_levels", **bound)
+        }
+
+    county = counts(region_prefix=a.county, level="county")
+    assert county[("moral", "A")] == 2 and county[("moral", "B")] == 2  # 20, 21; 21, 22
+    assert county[("health", "A")] == 1 and county[("health", "")] == 1
+    assert counts(region_prefix=a.county, level="county", term=1)[("moral", "B")] == 1
+    prefecture = counts(region_prefix=a.county[:4], level="prefecture", term=1)
+    assert prefecture[("arts", "A")] == 1  # student 23 at A and N2 in one term
+    assert counts(region_prefix="64", level="province")[("arts", "C")] == 1
+    national = _rows(teaching_edge_conn, "evaluation_levels", level="province")
+    assert sum(r["students"] for r in national if r["dimension"] == "arts") == 1 + 1 + 1
+    n1 = _teaching_schools(teaching_edge_conn)["N1"]
+    schools = {
+        (r["region_code"], r["dimension"], r["evaluation_level"]): r["students"]
+        for r in _rows(teaching_edge_conn, "evaluation_levels", region_prefix=a.county)
+    }
+    assert schools[(a.code, "moral", "B")] == 2 and schools[(n1.code, "moral", "B")] == 1
+
+
+def test_the_etl_checks_the_teaching_rollups(teaching_conn):
+    """Built by the pipeline, summed up against their facts, scanned for personal data."""
+    rows = teaching_conn.execute(
+        "SELECT table_name, check_name, status FROM meta_check WHERE table_name IN "
+        "(SELECT unnest(?))",
+        [list(TEACHING_ROLLUPS)],
+    ).fetchall()
+    for table in TEACHING_ROLLUPS:
+        mine = {(check, status) for t, check, status in rows if t == table}
+        assert ("derived", "pass") in mine and ("privacy", "pass") in mine, table
+        assert all(status in ("pass", "skip") for _check, status in mine), (table, mine)
+        (n,) = teaching_conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()
         assert n > 0, table
