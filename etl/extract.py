@@ -28,7 +28,7 @@ import sqlite3
 import urllib.parse
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -388,6 +388,12 @@ class Source(Protocol):
         select_sql: str,
         types: tuple[tuple[str, str], ...],
     ) -> int: ...
+    def feed(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        select_sql: str,
+        types: tuple[tuple[str, str], ...],
+    ) -> AbstractContextManager[str]: ...
     def name_lengths(self, minimum: int) -> list[int]: ...
     def find_personal(self, values: list[str]) -> list[tuple[str, str]]: ...
     def select_list(self, table: SourceTable) -> str: ...
@@ -415,6 +421,32 @@ def _read_csv_sql(path: Path, types: tuple[tuple[str, str], ...]) -> str:
 def _cast_select(source: str, types: tuple[tuple[str, str], ...]) -> str:
     cols = ", ".join(f'CAST("{n}" AS {t}) AS "{n}"' for n, t in types)
     return f"SELECT {cols} FROM {source}"
+
+
+class _Loads(Protocol):
+    def load(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        target: str,
+        select_sql: str,
+        types: tuple[tuple[str, str], ...],
+    ) -> int: ...
+
+
+@contextmanager
+def _staged_feed(
+    source: _Loads,
+    con: duckdb.DuckDBPyConnection,
+    select_sql: str,
+    types: tuple[tuple[str, str], ...],
+) -> Iterator[str]:
+    """A feed that cannot stream (SQLite, COPY): the rows staged in a table for the while."""
+    name = f"stg.xueji_feed_{uuid.uuid4().hex[:8]}"
+    source.load(con, name, select_sql, types)
+    try:
+        yield name
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
 class _HasColumns(Protocol):
@@ -501,6 +533,14 @@ class SqliteSource:
 
     def select_list(self, table: SourceTable) -> str:
         return ", ".join(f"{c.source_expr} AS {c.name}" for c in table.columns)
+
+    def feed(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        select_sql: str,
+        types: tuple[tuple[str, str], ...],
+    ) -> AbstractContextManager[str]:
+        return _staged_feed(self, con, select_sql, types)
 
     def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         try:
@@ -713,6 +753,27 @@ class PgAdbcSource(_PgBase):
             raise SourceError(f"reading the source failed: {_first_line(exc)}") from exc
         return _duck.count(con, f"SELECT COUNT(*) FROM {target}")
 
+    @contextmanager
+    def feed(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        select_sql: str,
+        types: tuple[tuple[str, str], ...],
+    ) -> Iterator[str]:
+        """The Arrow stream itself, for one query that reads it once: PostgreSQL sends while
+        DuckDB transforms, and the rows are never staged. The caller's query must read it to
+        the end (an INSERT … SELECT does)."""
+        name = f"xueji_feed_{uuid.uuid4().hex[:8]}"
+        try:
+            self.cur.execute(select_sql)
+            con.register(name, self.cur.fetch_arrow())
+        except Exception as exc:
+            raise SourceError(f"reading the source failed: {_first_line(exc)}") from exc
+        try:
+            yield f"({_cast_select(name, types)})"
+        finally:
+            con.unregister(name)
+
     def close(self) -> None:
         with suppress(Exception):
             self.conn.rollback()
@@ -773,6 +834,14 @@ class PgCopySource(_PgBase):
 
     def count(self, sql: str) -> int:
         return int(self._rows(sql)[0][0])
+
+    def feed(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        select_sql: str,
+        types: tuple[tuple[str, str], ...],
+    ) -> AbstractContextManager[str]:
+        return _staged_feed(self, con, select_sql, types)
 
     def _rows(self, sql: str) -> list[tuple[Any, ...]]:
         import psycopg
