@@ -41,7 +41,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.etl import add_teaching, add_teaching_option, child_etl, child_teaching
+from bench.etl import (
+    add_teaching_option,
+    child_etl,
+    child_teaching,
+    nation_database,
+    use_existing,
+)
 from bench.seed import (
     Run,
     child_init,
@@ -51,7 +57,6 @@ from bench.seed import (
     nation_parser,
     peak_rss_mb,
     run_nations,
-    seed_nation,
     serve_child,
     sqlalchemy_url,
     write_results,
@@ -370,9 +375,8 @@ def child_main(argv: Sequence[str]) -> int:
 
 # ------------------------------------------------------------------------------ parent
 def measure_size(run: Run, template: str, n: int, args: argparse.Namespace) -> dict[str, Any]:
-    seeded_db = seed_nation(run, template, f"dash_{n}", n, args)
+    seeded_db, teaching, made = nation_database(run, template, "dash", n, args)
     url = sqlalchemy_url(run.admin_dsn, seeded_db)
-    teaching = add_teaching(run, seeded_db, n, args)
     warehouse = run.tmp / f"warehouse-{n}"
     warehouse.mkdir(parents=True)
     log(f"[{n:,}] xueji etl (full, ADBC) into {warehouse}")
@@ -382,7 +386,8 @@ def measure_size(run: Run, template: str, n: int, args: argparse.Namespace) -> d
     done = run.child_run(
         "measure", {"url": url, "warehouse": str(warehouse), "repeat": args.repeat}
     )
-    run.drop_database(seeded_db)
+    if made:
+        run.drop_database(seeded_db)
     shutil.rmtree(warehouse, ignore_errors=True)
 
     base = summary(done["baseline"])
@@ -487,6 +492,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.set_defaults(repeat=DEFAULT_REPEAT)
     add_teaching_option(parser)
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    use_existing(args)
     done = run_nations(args, NAME, "bench.dashboards", measure_size)
     if isinstance(done, int):
         return done

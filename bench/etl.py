@@ -120,6 +120,48 @@ def add_teaching_option(parser: argparse.ArgumentParser) -> None:
         action="store_false",
         help="leave out the teaching records (attendance, scores, evaluations)",
     )
+    parser.add_argument(
+        "--database",
+        help="measure these existing registries instead of seeding (comma-separated, smallest "
+        "first; e.g. made with xueji init, seed and seed-teaching); they are not dropped",
+    )
+
+
+TEACHING_TABLES = ("attendance", "score", "evaluation", "timetable_slot", "exam")
+
+
+def use_existing(args: argparse.Namespace) -> None:
+    """With --database: the sizes are the databases' student counts (args.existing maps them)."""
+    args.existing = {}
+    if not args.database:
+        return
+    sizes = []
+    for name in [d.strip() for d in args.database.split(",") if d.strip()]:
+        with psycopg.connect(dsn_for(args.pg_dsn, name)) as conn:
+            row = conn.execute("SELECT COUNT(*) FROM student").fetchone()
+        n = int(row[0]) if row else 0
+        args.existing[n] = name
+        sizes.append(n)
+    args.students = sizes
+
+
+def nation_database(
+    run: Run, template: str, prefix: str, n: int, args: argparse.Namespace
+) -> tuple[str, dict[str, int], bool]:
+    """(database, teaching rows, made here: drop it after) for size n: an existing registry
+    (--database) or a nation seeded now with its teaching records."""
+    existing = getattr(args, "existing", {})
+    if n in existing:
+        name = existing[n]
+        with psycopg.connect(dsn_for(run.admin_dsn, name)) as conn:
+            counts = {
+                t: int(conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0])  # type: ignore[index]
+                for t in TEACHING_TABLES
+            }
+        log(f"[{n:,}] existing database {name}: {counts}")
+        return name, counts, False
+    seeded_db = seed_nation(run, template, f"{prefix}_{n}", n, args)
+    return seeded_db, add_teaching(run, seeded_db, n, args), True
 
 
 def add_teaching(run: Run, seeded_db: str, n: int, args: argparse.Namespace) -> dict[str, int]:
@@ -151,8 +193,7 @@ def child_main(argv: Sequence[str]) -> int:
 
 
 def measure_size(run: Run, template: str, n: int, args: argparse.Namespace) -> dict[str, Any]:
-    seeded_db = seed_nation(run, template, f"etl_{n}", n, args)
-    teaching = add_teaching(run, seeded_db, n, args)
+    seeded_db, teaching, made = nation_database(run, template, "etl", n, args)
     url = sqlalchemy_url(run.admin_dsn, seeded_db)  # the form XUEJI_DATABASE_URL takes
     raw_s: list[float] = []
     etl_s: list[float] = []
@@ -173,7 +214,8 @@ def measure_size(run: Run, template: str, n: int, args: argparse.Namespace) -> d
             f"[{n:,}] round {round_no}: raw ADBC {raw['seconds']:.2f} s ({rows:,} rows), "
             f"etl {done['seconds']:.2f} s, peak RSS {done['peak_rss_mb']:.0f} MB"
         )
-    run.drop_database(seeded_db)
+    if made:
+        run.drop_database(seeded_db)
     r, e = statistics.median(raw_s), statistics.median(etl_s)
     ratio = r / e if e else 0.0  # (rows/e) ÷ (rows/r)
     return {
@@ -197,6 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = nation_parser("python -m bench etl", __doc__, DEFAULT_OUTPUT)
     add_teaching_option(parser)
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    use_existing(args)
     done = run_nations(args, NAME, "bench.etl", measure_size)
     if isinstance(done, int):
         return done

@@ -9,8 +9,8 @@ source rows stay in memory and are dropped with the staging database.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 
 import duckdb
@@ -951,7 +951,7 @@ def build(
                     sql = _table_sql(name).replace(f"stg.{table} ", f"{relation} ")
                     if relation not in sql:
                         raise ValueError(f"{name}: its SQL does not read stg.{table}")
-                    con.execute(f"INSERT INTO wh.{name} BY NAME {sql}")
+                    insert_fed(con, f"wh.{name}", sql)
             else:
                 con.execute(f"INSERT INTO wh.{name} BY NAME {_table_sql(name)}")
         rows = _duck.count(con, f"SELECT COUNT(*) FROM wh.{name}")
@@ -964,6 +964,25 @@ def build(
         result.build[name] = kind
         on_table(name, rows, kind)
     return result
+
+
+@contextmanager
+def joins_as_written(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """For a query whose first table is a fed stream. A stream has no known size (DuckDB
+    guesses ~1 row), so left to itself DuckDB makes it the hashed side of every join
+    (gigabytes, out of memory at any limit: scores at 1M students). As written, the stream
+    is probed and the other tables of each join are hashed."""
+    con.execute("SET disabled_optimizers = 'join_order,build_side_probe_side'")
+    try:
+        yield
+    finally:
+        con.execute("RESET disabled_optimizers")
+
+
+def insert_fed(con: duckdb.DuckDBPyConnection, target: str, sql: str) -> None:
+    """INSERT … SELECT whose first table is a fed stream (joins_as_written)."""
+    with joins_as_written(con):
+        con.execute(f"INSERT INTO {target} BY NAME {sql}")
 
 
 DERIVED = {"dim_date", "fact_progression"}

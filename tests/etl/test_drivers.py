@@ -11,7 +11,7 @@ import duckdb
 import psycopg
 import pytest
 
-from etl import extract, schema
+from etl import extract, schema, transform
 from tests.conftest import PG_ADMIN_DSN, PgDatabase
 
 from .conftest import run_etl
@@ -143,3 +143,63 @@ def test_sqlite_source_finds_the_same_personal_values(tmp_path):
         assert sorted(src.find_personal(ASKED)) == sorted(EXPECTED)
         assert src.name_lengths(3) == [4, 6, 9]
         assert src.name_lengths(5) == [6, 9]
+
+
+def test_a_fed_stream_is_probed_not_hashed_under_a_small_memory_limit(pg_source, tmp_path):
+    """Found at 1M students: fed straight into fact_score, the 15M-row score stream (estimated
+    at ~1 row) became the hash side of its joins (RIGHT joins in the plan) and the ETL ran out
+    of memory at any limit (4GB included). Same shape here: fact_score's three joins on a
+    stream, under a small limit; the stream must be probed, never hashed."""
+    params = psycopg.conninfo.conninfo_to_dict(PG_ADMIN_DSN)
+    dsn = psycopg.conninfo.make_conninfo(**{**params, "dbname": pg_source.rsplit("/", 1)[1]})
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE fed (exam_id integer, student_id integer, note varchar(200))")
+        conn.execute(
+            "INSERT INTO fed SELECT i % 1000, i % 200000, repeat('x', 150) "
+            "FROM generate_series(1, 400000) i"
+        )
+    con = duckdb.connect(
+        config={
+            "memory_limit": "48MB",
+            "threads": 2,
+            "preserve_insertion_order": False,
+            "temp_directory": str(tmp_path / "spill"),
+        }
+    )
+    con.execute(
+        "CREATE TABLE student_map AS SELECT range::INTEGER AS id, "
+        "sha256(range::VARCHAR) AS student_key FROM range(200000)"
+    )
+    con.execute(
+        "CREATE TABLE exam AS SELECT range::INTEGER AS id, range % 100 AS school_id FROM range(1000)"
+    )
+    con.execute(
+        "CREATE TABLE school AS SELECT range::INTEGER AS id, 'c' || range AS county FROM range(100)"
+    )
+    con.execute("CREATE TABLE target (student_key VARCHAR, county VARCHAR, note_length INTEGER)")
+    types = (("exam_id", "INTEGER"), ("student_id", "INTEGER"), ("note", "VARCHAR"))
+    with extract.open_source(pg_source, tmp_path, pg_driver="adbc") as src:
+        select = (
+            "SELECT sm.student_key, sc.county, length(x.note) AS note_length FROM {} x "
+            "LEFT JOIN exam ex ON ex.id = x.exam_id "
+            "LEFT JOIN student_map sm ON sm.id = x.student_id "
+            "LEFT JOIN school sc ON sc.id = ex.school_id"
+        )
+        with src.feed(con, "SELECT exam_id, student_id, note FROM fed", types) as relation:
+            unguarded = "\n".join(
+                r[1] for r in con.execute("EXPLAIN " + select.format(relation)).fetchall()
+            )
+            with transform.joins_as_written(con):
+                plan = "\n".join(
+                    r[1] for r in con.execute("EXPLAIN " + select.format(relation)).fetchall()
+                )
+        assert "Join Type: RIGHT" in unguarded  # what DuckDB does with a stream by itself
+        assert "Join Type: RIGHT" not in plan and plan.count("Join Type: LEFT") == 3
+        feed = src.feed(con, "SELECT exam_id, student_id, note FROM fed", types)
+        with feed as relation:
+            transform.insert_fed(con, "target", select.format(relation))
+    assert con.execute(
+        "SELECT COUNT(*), COUNT(student_key), COUNT(county), MIN(note_length) FROM target"
+    ).fetchall() == [(400_000, 400_000, 400_000, 150)]
+    # the optimizers are back on for everything else
+    assert con.execute("SELECT current_setting('disabled_optimizers')").fetchall()[0][0] == ""
