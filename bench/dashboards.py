@@ -326,7 +326,9 @@ def child_measure(params: dict[str, Any]) -> dict[str, Any]:
     users: dict[str, int] = {}
     with app.app_context():
         for label, (username, scope) in accounts.items():
-            create_account(username=username, password=PASSWORD, role="BureauAnalyst", **scope)
+            # An existing registry (--database) keeps the accounts of an earlier run.
+            if app.appbuilder.sm.find_user(username=username) is None:
+                create_account(username=username, password=PASSWORD, role="BureauAnalyst", **scope)
             users[label] = app.appbuilder.sm.find_user(username=username).id
         db.session.remove()
     rt = app.extensions["xueji_dashboards"]

@@ -51,10 +51,6 @@ class Col:
     type: str
     expr: str | None = None
 
-    @property
-    def source_expr(self) -> str:
-        return self.expr or self.name
-
 
 @dataclass(frozen=True)
 class Incremental:
@@ -73,6 +69,12 @@ class SourceTable:
     required: bool = True  # False: a table of a later issue; skipped while absent
     incremental: Incremental | None = None
     order_by: str = "id"
+    # Tables joined to this one for computed columns ("LEFT JOIN other o ON …"); its own
+    # columns are then read qualified with its name.
+    joins: str = ""
+
+    def column(self, name: str) -> str:
+        return f"{self.name}.{name}" if self.joins else name
 
 
 def _c(spec: str) -> tuple[Col, ...]:
@@ -84,9 +86,11 @@ def _c(spec: str) -> tuple[Col, ...]:
     return tuple(out)
 
 
-_FINAL_EVALUATION = (
-    "SELECT 1 FROM term_evaluation te WHERE te.id = evaluation.term_evaluation_id AND "
-    "(te.state = 'final' OR (te.state = 'publicized' AND te.publicity_end < CURRENT_DATE))"
+# A grade is final when its class evaluation is finalized, or publicized with the period over.
+_FINAL_JOIN = "LEFT JOIN term_evaluation te ON te.id = evaluation.term_evaluation_id"
+_FINAL = (
+    "coalesce(te.state = 'final' OR (te.state = 'publicized' AND te.publicity_end < CURRENT_DATE)"
+    ", false)"
 )
 
 SOURCE_TABLES: tuple[SourceTable, ...] = (
@@ -208,9 +212,10 @@ SOURCE_TABLES: tuple[SourceTable, ...] = (
             "id:INTEGER student_id:INTEGER school_id:INTEGER school_year_id:INTEGER "
             "term_id:INTEGER dimension:VARCHAR level:VARCHAR"
         )
-        # Only grades that are final: finalized, or publicized with the period over.
-        + (Col("final", "BOOLEAN", f"EXISTS ({_FINAL_EVALUATION})"),),
+        # Only grades that are final count (a join: an EXISTS per row took twice as long).
+        + (Col("final", "BOOLEAN", _FINAL),),
         required=False,
+        joins=_FINAL_JOIN,
     ),
     SourceTable(
         "graduation",
@@ -279,7 +284,7 @@ RECONCILE_COUNTS: dict[str, tuple[str, str]] = {
     "fact_score": ("score", "SELECT COUNT(*) FROM score"),
     "fact_evaluation": (
         "evaluation",
-        "SELECT COUNT(*) FROM evaluation WHERE " + f"EXISTS ({_FINAL_EVALUATION})",
+        f"SELECT COUNT(*) FROM evaluation {_FINAL_JOIN} WHERE {_FINAL}",
     ),
     "fact_graduation": ("graduation", "SELECT COUNT(*) FROM graduation WHERE state = 'approved'"),
 }
@@ -532,7 +537,7 @@ class SqliteSource:
             raise SourceError(f"source query failed: {_first_line(exc)}") from exc
 
     def select_list(self, table: SourceTable) -> str:
-        return ", ".join(f"{c.source_expr} AS {c.name}" for c in table.columns)
+        return ", ".join(f"{c.expr or table.column(c.name)} AS {c.name}" for c in table.columns)
 
     def feed(
         self,
@@ -619,9 +624,9 @@ class _PgBase:
         numeric = self._numeric_columns(table.name)
         parts = []
         for c in table.columns:
-            expr = c.source_expr
+            expr = c.expr or table.column(c.name)
             if c.expr is None and c.name in numeric:
-                expr = f"CAST({c.name} AS double precision)"
+                expr = f"CAST({table.column(c.name)} AS double precision)"
             parts.append(f"{expr} AS {c.name}")
         return ", ".join(parts)
 
@@ -915,6 +920,8 @@ def open_source(
 
 def select_sql(source: Source, table: SourceTable, where: str | None = None) -> str:
     sql = f"SELECT {source.select_list(table)} FROM {table.name}"
+    if table.joins:
+        sql += f" {table.joins}"
     if where:
         sql += f" WHERE {where}"
     return sql
