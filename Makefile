@@ -1,5 +1,6 @@
 # XueJi — two commands set everything up on a fresh machine:
-#   make demo   install into .venv, build the SQLite demo nation, serve admin (and dashboards)
+#   make demo   install into .venv, build the SQLite demo nation (with teaching records, status
+#               changes and graduations), snapshot it, serve admin (and dashboards)
 #   make test   lint, type-check and run the whole test suite (SQLite and PostgreSQL)
 PYTHON ?= python3
 VENV   := .venv

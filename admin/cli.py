@@ -238,6 +238,54 @@ def _run_seed_teaching(options: Any) -> None:
     )
 
 
+@main.command("seed-lifecycle")
+@click.option("--seed", "seed_value", default=2026, show_default=True, type=int)
+@click.option("--today", default=None, help="YYYY-MM-DD (default: XUEJI_TODAY or today)")
+@friendly_errors
+def seed_lifecycle_command(seed_value: int, today: str | None) -> None:
+    """Add demo status changes (学籍异动) and graduations with diplomas to a seeded registry."""
+    from .services.seed_lifecycle import LifecycleOptions
+
+    try:
+        day = date.fromisoformat(today or os.environ.get("XUEJI_TODAY") or date.today().isoformat())
+    except ValueError:
+        fail(f"--today: write the date as YYYY-MM-DD, got {today}")
+    _run_seed_lifecycle(LifecycleOptions(seed=seed_value, today=day))
+
+
+def _run_seed_lifecycle(options: Any) -> None:
+    from .extensions import db
+    from .services.diplomas import KeyRing
+    from .services.seed_lifecycle import LifecycleSeedRefused, seed_lifecycle
+    from .services.status_changes import settings_from_config
+
+    app = _app()
+    with app.app_context():
+        # The province's workflow choices and calendar (XUEJI_HOLIDAYS, step days, freezes)
+        # and the signing keys `xueji init` made, as the screens use them.
+        options.settings = settings_from_config(app.config)
+        keyring = KeyRing.from_config(app.config)
+        options.keyring = keyring if keyring.active_id() else None
+        try:
+            report = seed_lifecycle(db.engine, options)
+        except LifecycleSeedRefused as exc:
+            fail(str(exc))
+    counts = report.counts
+    years = ", ".join(report.graduated_years) or "none finished"
+    changes = (
+        f"status changes {report.school_year}: {counts['request']:,} requests "
+        f"({counts['effective']:,} effective, {counts['rejected']:,} rejected, "
+        f"{counts['cancelled']:,} cancelled, {counts['submitted']:,} pending of which "
+        f"{counts['overdue']:,} overdue)"
+        if options.status_changes
+        else "status changes skipped"
+    )
+    click.echo(
+        f"{changes}; graduations ({years}): {counts['graduation']:,} "
+        f"with {counts['diploma']:,} diplomas"
+    )
+
+
 @main.command(
     "etl",
     context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
@@ -277,7 +325,8 @@ def serve_command(host: str, port: int, workers: int) -> None:
 @click.option("--no-serve", is_flag=True, help="prepare the demo data and exit")
 @friendly_errors
 def demo_command(host: str, port: int, students: int, no_serve: bool) -> None:
-    """init + seed (when the registry is empty) + demo accounts + serve."""
+    """init + seed (when the registry is empty) + demo accounts + teaching records, status
+    changes and graduations (once) + warehouse snapshot + serve."""
     from sqlalchemy import text
 
     from .extensions import db
@@ -308,13 +357,25 @@ def demo_command(host: str, port: int, students: int, no_serve: bool) -> None:
             db.session.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one()
             for table in GUARDED_TABLES
         )
+        from .services.seed_lifecycle import GUARDED_TABLES as LIFECYCLE_TABLES
+        from .services.seed_lifecycle import LifecycleOptions
+
+        has_lifecycle = any(
+            db.session.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one()
+            for table in LIFECYCLE_TABLES
+        )
     teaching_added = bool(seeded and not has_teaching)
     if teaching_added:
         click.echo("adding demo teaching records (xueji seed-teaching) …")
         _run_seed_teaching(TeachingOptions(today=date.today()))
+    # Status changes and graduations once too, before the snapshot so it has their facts.
+    lifecycle_added = bool(seeded and not has_lifecycle)
+    if lifecycle_added:
+        click.echo("adding demo status changes and graduations (xueji seed-lifecycle) …")
+        _run_seed_lifecycle(LifecycleOptions(today=date.today()))
     from .config import warehouse_dir
 
-    if teaching_added or not (warehouse_dir() / "CURRENT").exists():
+    if teaching_added or lifecycle_added or not (warehouse_dir() / "CURRENT").exists():
         click.echo("building the warehouse snapshot (xueji etl) …")
         if _run_etl([]) != 0:
             fail("the warehouse snapshot could not be built (see above)")

@@ -88,12 +88,13 @@ ETL_CODE_SETS: tuple[tuple[str, str, str, tuple[tuple[str, str, str], ...]], ...
         "unit_kind",
         "审批单位类别",
         "Approving unit kind",
+        # The registry's approving units (admin.domain.workflow.UNIT_KINDS; a test keeps the
+        # two equal): other codes made the codes check refuse every snapshot with a request.
         (
-            ("school", "学校", "School"),
-            ("school_leader", "学校领导", "School leadership"),
-            ("county", "县级教育行政部门", "County education bureau"),
-            ("prefecture", "地市级教育行政部门", "Prefecture education bureau"),
-            ("province", "省级教育行政部门", "Provincial education department"),
+            ("school_registrar", "学校学籍管理员", "School registrar"),
+            ("school_leader", "学校学籍主管领导", "School leader in charge of student records"),
+            ("county_bureau", "县级教育行政部门", "County education bureau"),
+            ("province_bureau", "省级教育行政部门", "Provincial education department"),
         ),
     ),
     (

@@ -16,7 +16,7 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -156,6 +156,7 @@ def issue(
     keyring: KeyRing,
     username: str,
     today: date,
+    now: datetime | None = None,
 ) -> list[Diploma]:
     """Sign and record one certificate per graduation: all, or none with every reason."""
     problems: list[Violation] = []
@@ -226,6 +227,7 @@ def issue(
             signature=rules.sign(raw, private),
             key_id=kid,
             issued_by=username,
+            issued_at=now or utcnow(),
         )
         session.add(row)
         made.append(row)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -143,6 +143,7 @@ def file_graduations(
     on: date,
     username: str,
     destinations: frozenset[str] = frozenset(),
+    now: datetime | None = None,
 ) -> list[Graduation]:
     """Graduate the chosen students: all eligible, or nothing is written and every student's
     reasons come back (the field names the student's 学籍号).  Compulsory stages take effect
@@ -196,11 +197,12 @@ def file_graduations(
             graduated_on=on,
             state="pending",
             filed_by=username,
+            filed_at=now or utcnow(),
         )
         session.add(grad)
         made.append(grad)
         if not rules.needs_approval(row.stage):
-            _apply(session, grad, row.student, username)
+            _apply(session, grad, row.student, username, now)
     session.flush()
     return made
 
@@ -213,6 +215,7 @@ def decide(
     approve: bool,
     username: str,
     comment: str = "",
+    now: datetime | None = None,
 ) -> int:
     """The bureau approves (or rejects, with a comment) pending senior-high graduations of
     schools in its scope; all or nothing."""
@@ -230,18 +233,24 @@ def decide(
     for grad in graduations:
         grad.state = "approved" if approve else "rejected"
         grad.decided_by = username
-        grad.decided_at = utcnow()
+        grad.decided_at = now or utcnow()
         grad.comment = comment.strip() or None
         if approve:
-            _apply(session, grad, grad.student, username)
+            _apply(session, grad, grad.student, username, now)
     session.flush()
     return len(graduations)
 
 
-def _apply(session: Session, grad: Graduation, student: Student, username: str) -> None:
+def _apply(
+    session: Session,
+    grad: Graduation,
+    student: Student,
+    username: str,
+    now: datetime | None = None,
+) -> None:
     grad.state = "approved"
     grad.decided_by = grad.decided_by or username
-    grad.decided_at = grad.decided_at or utcnow()
+    grad.decided_at = grad.decided_at or now or utcnow()
     student.current_status = rules.STATUS_AFTER[grad.outcome]
     enrollment = session.scalars(
         select(Enrollment).where(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, exists, false, or_, select
@@ -191,10 +191,11 @@ def _store(
     *,
     user_id: int | None,
     username: str,
+    now: datetime | None = None,
 ) -> None:
     """Write ``state`` onto the request and its step rows (steps are created on first
-    store)."""
-    now = utcnow()
+    store). ``now`` stamps the rows (default: the clock; the demo seed replays past days)."""
+    now = now or utcnow()
     if not request.steps:
         for seq, step in enumerate(state.steps):
             school = state.party(step.step.side)
@@ -356,6 +357,7 @@ def file_request(
     username: str,
     today: date,
     settings: Settings = Settings(),
+    now: datetime | None = None,
 ) -> StatusChangeRequest:
     """学籍异动申请: check everything, create the request and submit it to the next step.
     Raises RuleError (nothing added to the session) when any rule refuses it."""
@@ -464,10 +466,10 @@ def file_request(
         remarks=application.remarks.strip() or None,
         created_by_user_id=user_id,
         created_by_username=username,
-        created_at=utcnow(),
+        created_at=now or utcnow(),
     )
     session.add(request)
-    _store(session, request, submitted, user_id=user_id, username=username)
+    _store(session, request, submitted, user_id=user_id, username=username, now=now)
     session.flush()
     return request
 
@@ -504,6 +506,7 @@ def act(
     comment: str = "",
     expected_version: int | None = None,
     settings: Settings = Settings(),
+    now: datetime | None = None,
 ) -> StatusChangeRequest:
     """Approve, reject, cancel, take over (强制干预) or purge; when the last step is approved
     the request becomes effective and is applied to the student in the same transaction.
@@ -538,7 +541,7 @@ def act(
     new_state, refused = outcome
     if refused:
         raise RuleError(refused)
-    _store(session, request, new_state, user_id=user_id, username=username)
+    _store(session, request, new_state, user_id=user_id, username=username, now=now)
     if new_state.status == "effective":
         apply_effect(session, request, today)
     try:

@@ -299,7 +299,7 @@ def insert_facts(conn: duckdb.DuckDBPyConnection) -> None:
             n * 10 + 1,
             rk,
             1,
-            "school",
+            "school_registrar",
             a,
             a,
             "approved",
@@ -312,7 +312,7 @@ def insert_facts(conn: duckdb.DuckDBPyConnection) -> None:
             n * 10 + 2,
             rk,
             2,
-            "county",
+            "county_bureau",
             None,
             a,
             "approved",
@@ -341,7 +341,7 @@ def insert_facts(conn: duckdb.DuckDBPyConnection) -> None:
             n * 10 + 1,
             rk,
             1,
-            "school",
+            "school_registrar",
             a,
             a,
             "rejected",
@@ -359,7 +359,7 @@ def insert_facts(conn: duckdb.DuckDBPyConnection) -> None:
             n * 10 + 1,
             rk,
             1,
-            "school",
+            "school_registrar",
             b,
             b,
             "approved",
@@ -368,7 +368,19 @@ def insert_facts(conn: duckdb.DuckDBPyConnection) -> None:
             1.0,
             False,
         )
-        step(n * 10 + 2, rk, 2, "county", None, b, "pending", date(2026, 10, 26), None, None, True)
+        step(
+            n * 10 + 2,
+            rk,
+            2,
+            "county_bureau",
+            None,
+            b,
+            "pending",
+            date(2026, 10, 26),
+            None,
+            None,
+            True,
+        )
     n += 1
     request(
         n,

@@ -305,22 +305,34 @@ def test_overdue_steps(run_facts, ab):
         }
 
     b = steps(ab["B"].county)
-    assert (b["county"]["steps"], b["county"]["open_steps"], b["county"]["overdue_open"]) == (
+    assert (
+        b["county_bureau"]["steps"],
+        b["county_bureau"]["open_steps"],
+        b["county_bureau"]["overdue_open"],
+    ) == (
         5,
         5,
         5,
     )
-    assert b["county"]["decided"] == 0 and b["county"]["wait_days_mean"] is None
-    assert (b["school"]["decided"], b["school"]["wait_days_mean"], b["school"]["overdue_open"]) == (
+    assert b["county_bureau"]["decided"] == 0 and b["county_bureau"]["wait_days_mean"] is None
+    assert (
+        b["school_registrar"]["decided"],
+        b["school_registrar"]["wait_days_mean"],
+        b["school_registrar"]["overdue_open"],
+    ) == (
         5,
         1.0,
         0,
     )
     a = steps(ab["A"].county)
-    assert (a["school"]["steps"], a["school"]["decided"]) == (7, 7)
-    assert a["school"]["wait_days_mean"] == round((6 * 2.0 + 5.0) / 7, 1)
-    assert a["school"]["wait_days_p90"] == 3.2  # continuous: 2 + 0.4 × (5 − 2)
-    assert (a["county"]["steps"], a["county"]["wait_days_mean"], a["county"]["decided_late"]) == (
+    assert (a["school_registrar"]["steps"], a["school_registrar"]["decided"]) == (7, 7)
+    assert a["school_registrar"]["wait_days_mean"] == round((6 * 2.0 + 5.0) / 7, 1)
+    assert a["school_registrar"]["wait_days_p90"] == 3.2  # continuous: 2 + 0.4 × (5 − 2)
+    assert (
+        a["county_bureau"]["steps"],
+        a["county_bureau"]["wait_days_mean"],
+        a["county_bureau"]["decided_late"],
+    ) == (
         6,
         8.0,
         0,

@@ -52,9 +52,9 @@ def add_requests(path: str, first_id: int, count: int, *, acted: bool) -> None:
                 ),
             )
             steps = [
-                ("school", "approved", submitted + timedelta(days=1)),
-                ("county", "approved" if acted else "pending", decided),
-                ("province", "approved" if acted else "waiting", decided),
+                ("school_registrar", "approved", submitted + timedelta(days=1)),
+                ("county_bureau", "approved" if acted else "pending", decided),
+                ("province_bureau", "approved" if acted else "waiting", decided),
             ]
             for seq, (unit, st, at) in enumerate(steps, start=1):
                 db.execute(
@@ -66,8 +66,10 @@ def add_requests(path: str, first_id: int, count: int, *, acted: bool) -> None:
                         rid,
                         seq,
                         unit,
-                        schools[i % len(schools)] if unit == "school" else None,
-                        None if unit == "school" else ("110113" if unit == "county" else "110000"),
+                        schools[i % len(schools)] if unit == "school_registrar" else None,
+                        None
+                        if unit == "school_registrar"
+                        else ("110113" if unit == "county_bureau" else "110000"),
                         st,
                         str((submitted + timedelta(days=14 * seq)).date()),
                         str(at) if at else None,

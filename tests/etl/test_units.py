@@ -92,11 +92,16 @@ def test_extraction_spec_matches_the_operational_models():
 
 
 def test_etl_code_sets_cover_the_workflow_states():
+    from admin.domain import workflow
     from admin.models.status import REQUEST_STATES, STEP_STATES
 
     codes = {name: {c[0] for c in items} for name, _zh, _en, items in transform.ETL_CODE_SETS}
     assert set(REQUEST_STATES) <= codes["request_state"]
     assert set(STEP_STATES) <= codes["step_state"]
+    # Bug found by seeding status changes through the services: the ETL's unit kinds were
+    # school/county/province, so every snapshot of a registry with a request failed its checks.
+    assert codes["unit_kind"] == set(workflow.UNIT_KINDS)
+    assert codes["change_scope"] >= set(workflow.TRANSFER_SCOPES)
 
 
 def test_no_personal_column_is_extracted():
