@@ -310,6 +310,7 @@ def child_measure(params: dict[str, Any]) -> dict[str, Any]:
     from admin import create_app
     from admin.extensions import db
     from admin.services.accounts import create_account
+    from admin.wsgi_server import freeze_startup_heap
 
     warehouse = Path(params["warehouse"])
     app = create_app(
@@ -333,6 +334,7 @@ def child_measure(params: dict[str, Any]) -> dict[str, Any]:
         db.session.remove()
     rt = app.extensions["xueji_dashboards"]
     app.test_client().get(PING)  # Dash completes its callback map on the first request
+    freeze_startup_heap()  # as each gunicorn worker does after loading the app
     pages = _page_requests(rt.dash_app)
     filters = _filters(facts)
     repeat = int(params["repeat"])

@@ -100,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--memory-limit",
-        help="DuckDB memory of the ETL, e.g. 4GB (default: XUEJI_ETL_MEMORY_LIMIT or 192MB; "
+        help="DuckDB memory of the ETL, e.g. 4GB (default: XUEJI_ETL_MEMORY_LIMIT or 256MB; "
         "beyond it DuckDB spills to disk)",
     )
     parser.add_argument("--threads", type=int, help="DuckDB threads of the ETL")

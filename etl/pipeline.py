@@ -31,9 +31,9 @@ MODES = ("auto", "full", "incremental")
 DEFAULT_KEEP = 5
 DEFAULT_FULL_EVERY_DAYS = 7
 # DuckDB's memory for staging and building. Capped so the ETL's memory stays flat as the registry
-# grows (DuckDB spills to .staging-<id>/spill beyond it); at 1M students a run with this cap was
-# no slower than one with DuckDB's default of 80 % of RAM (etl/README.md).
-DEFAULT_MEMORY_LIMIT = "192MB"
+# grows (DuckDB spills to .staging-<id>/spill beyond it): 368 MB peak at 100k students, 412 MB at
+# 1M. Spilling costs time in the heaviest rollups; raise it on a large machine (bench/README.md).
+DEFAULT_MEMORY_LIMIT = "256MB"
 MEMORY_LIMIT_ENV = "XUEJI_ETL_MEMORY_LIMIT"
 REOPEN_MARGIN_SECONDS = 86_400  # incremental: re-read steps acted on since (previous as-of − 1 day)
 

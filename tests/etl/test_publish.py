@@ -232,6 +232,18 @@ def test_source_names_and_bad_codes_fail_the_checks(warehouse, monkeypatch):
     assert_previous_is_current(folder, manifest)
 
 
+def test_a_dangling_key_fails_the_orphans_check(warehouse, monkeypatch):
+    url, folder, manifest = warehouse
+    _inject(
+        monkeypatch, "fact_enrollment", "county_code", "CASE WHEN e.id = 1 THEN 'x' ELSE '' END"
+    )
+    with pytest.raises(CheckFailed) as raised:
+        run_etl(url, folder)
+    message = str(raised.value)
+    assert "orphans fact_enrollment.county_code: 1 distinct values missing" in message
+    assert_previous_is_current(folder, manifest)
+
+
 def test_a_person_named_like_a_code_label_is_not_a_leak(warehouse):
     """Found by bench etl at 100k students: a personal value equal to a public code label
     (here a guardian called 回族) made dim_code.name_zh fail the privacy check. Public
