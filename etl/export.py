@@ -54,20 +54,31 @@ def export_parquet(
         tmp = root / "parquet" / table.name / f".snapshot={snapshot_id}.tmp"
         tmp.mkdir(parents=True, exist_ok=True)
         column = province_column(table)
+        select = _select_list(table)
         if column:
             con.execute(
-                f"COPY (SELECT *, coalesce(\"{column}\", '{UNKNOWN_PROVINCE}') AS province "
+                f"COPY (SELECT {select}, coalesce(\"{column}\", '{UNKNOWN_PROVINCE}') AS province "
                 f"FROM {catalog}.{table.name}) TO {_lit(tmp)} (FORMAT parquet, "
                 f"COMPRESSION zstd, PARTITION_BY (province), FILENAME_PATTERN 'part-{{i}}', "
                 f"OVERWRITE_OR_IGNORE true)"
             )
         else:
             con.execute(
-                f"COPY {catalog}.{table.name} TO {_lit(tmp / 'part-0.parquet')} "
+                f"COPY (SELECT {select} FROM {catalog}.{table.name}) "
+                f"TO {_lit(tmp / 'part-0.parquet')} "
                 f"(FORMAT parquet, COMPRESSION zstd)"
             )
         written[table.name] = tmp
     return written
+
+
+def _select_list(table: schema.Table) -> str:
+    """The table's columns, UUID keys as their 36-character text: Parquet's UUID logical type
+    is not read by every engine (Spark 3 refuses it), a string is."""
+    return ", ".join(
+        f'CAST("{c.name}" AS VARCHAR) AS "{c.name}"' if c.type == "UUID" else f'"{c.name}"'
+        for c in table.columns
+    )
 
 
 def publish_parquet(written: dict[str, Path], snapshot_id: str) -> None:

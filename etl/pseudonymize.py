@@ -6,6 +6,12 @@ DuckDB as session variables, so the whole HMAC is two vectorised `sha256` calls 
 million keys take about three seconds on two cores, no Python per row. tests/etl checks the
 result against Python's `hmac`. The key never reaches a table; the variables die with the
 connection.
+
+A key is the HMAC's first 128 bits, stored as a DuckDB UUID (16 bytes, fixed width). Truncating
+an HMAC to half its length is the usual practice (RFC 2104 §5, RFC 4868): 2^128 values make a
+collision among 2×10^8 students about 10^-22 likely. The full 64-digit hex string was 4× the
+bytes and a variable-length string in every join, GROUP BY and checkpoint: every fact row
+carries one, and at 1M students that made the ETL several times slower.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import base64
 import hashlib
 import hmac
 import os
+import uuid
 
 import duckdb
 
@@ -68,17 +75,18 @@ def uninstall(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def hmac_sql(kind: str, id_sql: str) -> str:
-    """SQL for HMAC-SHA256(key, '<kind>:' || id) as 64 lowercase hex digits."""
+    """SQL for the key of '<kind>:' || id: HMAC-SHA256's first 128 bits as a UUID."""
     if not kind.replace("_", "").isalnum():
         raise ValueError(f"bad key kind {kind!r}")
     message = f"encode('{kind}:' || CAST({id_sql} AS VARCHAR))"
     inner = f"unhex(sha256(getvariable('{_IPAD_VAR}') || {message}))"
-    return f"sha256(getvariable('{_OPAD_VAR}') || {inner})"
+    return f"CAST(left(sha256(getvariable('{_OPAD_VAR}') || {inner}), 32) AS UUID)"
 
 
-def hmac_hex(key: bytes, kind: str, source_id: object) -> str:
+def hmac_key(key: bytes, kind: str, source_id: object) -> uuid.UUID:
     """Reference implementation (Python's hmac), for tests and single values."""
-    return hmac.new(key, f"{kind}:{source_id}".encode(), hashlib.sha256).hexdigest()
+    digest = hmac.new(key, f"{kind}:{source_id}".encode(), hashlib.sha256).digest()
+    return uuid.UUID(bytes=digest[:16])
 
 
 def fingerprint(key: bytes) -> str:

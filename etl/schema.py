@@ -97,6 +97,8 @@ def _parse_column(match: re.Match[str]) -> Column:
         else:
             raise ValueError(f"schema.sql: unknown tag [{kind} {arg or ''}] on column {name}")
         rest = rest[tag.end() :]
+    if hmac and type_.strip() != "UUID":
+        raise ValueError(f"schema.sql: [hmac] column {name} must be UUID, not {type_.strip()}")
     return Column(
         name=name,
         type=type_.strip(),

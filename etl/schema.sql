@@ -8,9 +8,10 @@
 --   [pk]              primary key (several [pk] columns form a composite key): unique, not NULL
 --   [fk table.col]    every non-NULL value exists in table.col ("no orphan keys")
 --   [code set]        every non-NULL value is a code of that code set in dim_code
---   [hmac]            a pseudonymous key: HMAC-SHA256(XUEJI_PSEUDONYM_KEY, "<kind>:" || source id),
---                     64 lowercase hex digits. The same key gives the same value in every
---                     snapshot; without the key it cannot be linked back to the registry.
+--   [hmac]            a pseudonymous key: the first 128 bits of
+--                     HMAC-SHA256(XUEJI_PSEUDONYM_KEY, "<kind>:" || source id), typed UUID
+--                     (16 bytes). The same key gives the same value in every snapshot; without
+--                     the key it cannot be linked back to the registry.
 --
 -- Privacy rules (ARCHITECTURE "warehouse contract"): no name, ID number, 学籍号, address, phone,
 -- e-mail, photo or free text is copied; birth dates are coarsened to year and month; regions
@@ -93,7 +94,7 @@ CREATE TABLE dim_term (
 
 -- Classes (班级) per school year. The class name ("三年级(2)班") is not copied: grade and number say it.
 CREATE TABLE dim_class (
-    class_key        VARCHAR NOT NULL,  -- [pk] [hmac] HMAC of "class:" || class id
+    class_key        UUID NOT NULL,     -- [pk] [hmac] HMAC of "class:" || class id
     school_key       INTEGER NOT NULL,  -- [fk dim_school.school_key] school
     school_year_key  INTEGER NOT NULL,  -- [fk dim_school_year.school_year_key] school year
     county_code      VARCHAR NOT NULL,  -- [fk dim_region.county_code] county of the school
@@ -131,7 +132,7 @@ CREATE TABLE dim_code_set (
 -- ID number, 学籍号, birth date, birthplace, addresses, phone, e-mail, photo, specialty, health,
 -- political status, orphan / martyr status, guardians.
 CREATE TABLE dim_student (
-    student_key            VARCHAR NOT NULL,  -- [pk] [hmac] HMAC of "student:" || student id
+    student_key            UUID NOT NULL,     -- [pk] [hmac] HMAC of "student:" || student id
     sex                    VARCHAR NOT NULL,  -- [code sex] 1 male, 2 female
     birth_year             SMALLINT NOT NULL, -- year of birth
     birth_month            TINYINT NOT NULL,  -- month of birth 1-12 (the day is dropped)
@@ -161,10 +162,10 @@ CREATE TABLE dim_student (
 -- Enrollment snapshots: one row per enrollment, i.e. per student, school and school year (a
 -- transfer within a year gives an ended row and a new one).
 CREATE TABLE fact_enrollment (
-    student_key       VARCHAR NOT NULL,  -- [fk dim_student.student_key] [hmac] the student
+    student_key       UUID NOT NULL,     -- [fk dim_student.student_key] [hmac] the student
     school_year_key   INTEGER NOT NULL,  -- [fk dim_school_year.school_year_key] school year
     school_key        INTEGER NOT NULL,  -- [fk dim_school.school_key] school
-    class_key         VARCHAR NOT NULL,  -- [fk dim_class.class_key] [hmac] class
+    class_key         UUID NOT NULL,     -- [fk dim_class.class_key] [hmac] class
     county_code       VARCHAR NOT NULL,  -- [fk dim_region.county_code] county of the school
     province_code     VARCHAR NOT NULL,  -- 2-digit province (Parquet partition)
     grade_code        VARCHAR NOT NULL,  -- [code grade] grade in that year
@@ -182,8 +183,8 @@ CREATE TABLE fact_enrollment (
 -- Status changes (学籍异动), one row per request, with their lead time. Remarks and the
 -- people who filed or handled them are not copied.
 CREATE TABLE fact_status_change (
-    request_key         VARCHAR NOT NULL,  -- [pk] [hmac] HMAC of "status_change:" || request id
-    student_key         VARCHAR NOT NULL,  -- [fk dim_student.student_key] [hmac] the student
+    request_key         UUID NOT NULL,     -- [pk] [hmac] HMAC of "status_change:" || request id
+    student_key         UUID NOT NULL,     -- [fk dim_student.student_key] [hmac] the student
     change_type         VARCHAR NOT NULL,  -- [code status_change_type] 学籍异动类别
     reason_code         VARCHAR,           -- [code status_change_reason] 异动原因
     state               VARCHAR NOT NULL,  -- [code request_state] draft / submitted / effective / rejected / cancelled / purged
@@ -211,8 +212,8 @@ CREATE TABLE fact_status_change (
 -- and the comment are not copied. Incremental: a step whose request has no step changed since
 -- the last snapshot is carried over from it.
 CREATE TABLE fact_status_change_step (
-    step_key          VARCHAR NOT NULL,  -- [pk] [hmac] HMAC of "status_change_step:" || step id
-    request_key       VARCHAR NOT NULL,  -- [fk fact_status_change.request_key] [hmac] its request
+    step_key          UUID NOT NULL,     -- [pk] [hmac] HMAC of "status_change_step:" || step id
+    request_key       UUID NOT NULL,     -- [fk fact_status_change.request_key] [hmac] its request
     seq               SMALLINT NOT NULL, -- position in the approval chain, from 1
     unit_kind         VARCHAR NOT NULL,  -- [code unit_kind] school / school_leader / county / province
     school_key        INTEGER,           -- [fk dim_school.school_key] handling school (school steps)
@@ -230,7 +231,7 @@ CREATE TABLE fact_status_change_step (
 -- 学籍号 history without the numbers: one row per number a student was issued (L first, then G
 -- or J). Feeds the data-quality metric "L numbers not yet confirmed".
 CREATE TABLE fact_student_number (
-    student_key        VARCHAR NOT NULL,  -- [fk dim_student.student_key] [hmac] the student
+    student_key        UUID NOT NULL,     -- [fk dim_student.student_key] [hmac] the student
     kind               VARCHAR NOT NULL,  -- [code number_kind] G / J / L
     issued_date        DATE NOT NULL,     -- [fk dim_date.date] day it was issued
     superseded_date    DATE,              -- [fk dim_date.date] day a later number replaced it; NULL = still current
@@ -243,7 +244,7 @@ CREATE TABLE fact_student_number (
 -- Progression flows: for every active enrollment in a school year that has a next school year
 -- in the snapshot, where the student is in that next year.
 CREATE TABLE fact_progression (
-    student_key            VARCHAR NOT NULL,  -- [fk dim_student.student_key] [hmac] the student
+    student_key            UUID NOT NULL,     -- [fk dim_student.student_key] [hmac] the student
     school_year_key        INTEGER NOT NULL,  -- [fk dim_school_year.school_year_key] the year the flow starts from
     next_school_year_key   INTEGER NOT NULL,  -- [fk dim_school_year.school_year_key] the following school year
     from_school_key        INTEGER NOT NULL,  -- [fk dim_school.school_key] school in the first year
@@ -263,8 +264,8 @@ CREATE TABLE fact_progression (
 
 -- Attendance (source table `attendance`): one row per student, day (or lesson) and mark.
 CREATE TABLE fact_attendance (
-    student_key       VARCHAR NOT NULL,  -- [fk dim_student.student_key] [hmac] the student
-    class_key         VARCHAR,           -- [fk dim_class.class_key] [hmac] class at the time
+    student_key       UUID NOT NULL,     -- [fk dim_student.student_key] [hmac] the student
+    class_key         UUID,              -- [fk dim_class.class_key] [hmac] class at the time
     school_key        INTEGER NOT NULL,  -- [fk dim_school.school_key] school
     county_code       VARCHAR NOT NULL,  -- [fk dim_region.county_code] county of the school
     province_code     VARCHAR NOT NULL,  -- 2-digit province (Parquet partition)
@@ -276,7 +277,7 @@ CREATE TABLE fact_attendance (
 
 -- Exam scores (future: source tables `exam` and `score`): one row per student, exam and subject.
 CREATE TABLE fact_score (
-    student_key       VARCHAR NOT NULL,  -- [fk dim_student.student_key] [hmac] the student
+    student_key       UUID NOT NULL,     -- [fk dim_student.student_key] [hmac] the student
     exam_key          INTEGER NOT NULL,  -- the registry's exam id (an exam is not personal)
     school_key        INTEGER NOT NULL,  -- [fk dim_school.school_key] school
     county_code       VARCHAR NOT NULL,  -- [fk dim_region.county_code] county of the school
@@ -297,7 +298,7 @@ CREATE TABLE fact_score (
 -- grades under publicity or objection are not results yet). The written record (写实) and
 -- teacher comments are not copied.
 CREATE TABLE fact_evaluation (
-    student_key       VARCHAR NOT NULL,  -- [fk dim_student.student_key] [hmac] the student
+    student_key       UUID NOT NULL,     -- [fk dim_student.student_key] [hmac] the student
     school_key        INTEGER NOT NULL,  -- [fk dim_school.school_key] school
     county_code       VARCHAR NOT NULL,  -- [fk dim_region.county_code] county of the school
     province_code     VARCHAR NOT NULL,  -- 2-digit province (Parquet partition)
@@ -310,7 +311,7 @@ CREATE TABLE fact_evaluation (
 -- Graduation (future: source table `graduation`): one row per student and completed stage.
 -- Diploma numbers are not copied.
 CREATE TABLE fact_graduation (
-    student_key       VARCHAR NOT NULL,  -- [fk dim_student.student_key] [hmac] the student
+    student_key       UUID NOT NULL,     -- [fk dim_student.student_key] [hmac] the student
     school_key        INTEGER NOT NULL,  -- [fk dim_school.school_key] school graduated from
     county_code       VARCHAR NOT NULL,  -- [fk dim_region.county_code] county of the school
     province_code     VARCHAR NOT NULL,  -- 2-digit province (Parquet partition)

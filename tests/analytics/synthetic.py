@@ -9,6 +9,7 @@ School A is the junior middle school in province 64, B the one in 46, C the one 
 from __future__ import annotations
 
 import hashlib
+import uuid
 from dataclasses import dataclass
 from datetime import date
 
@@ -104,7 +105,8 @@ def clean_student(conn: duckdb.DuckDBPyConnection, school: School, year: str) ->
 
 
 def _key(label: str) -> str:
-    return hashlib.sha256(label.encode()).hexdigest()
+    """A stand-in pseudonymous key (a UUID, as the ETL's)."""
+    return str(uuid.UUID(bytes=hashlib.sha256(label.encode()).digest()[:16]))
 
 
 def insert_facts(conn: duckdb.DuckDBPyConnection) -> None:

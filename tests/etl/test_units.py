@@ -50,7 +50,7 @@ def test_every_column_is_documented_and_tags_resolve():
             if col.name.endswith("_key") and col.name != "exam_key":
                 assert col.pk or col.fk, f"{table.name}.{col.name}: key without [pk] or [fk]"
             if col.hmac:
-                assert col.type == "VARCHAR"
+                assert col.type == "UUID"
 
 
 def test_every_table_has_a_transform():
@@ -145,10 +145,11 @@ def test_hmac_in_duckdb_equals_python_hmac(key):
         f"SELECT i, {pseudonymize.hmac_sql('student', 'i')} FROM unnest(?) t(i) ORDER BY i", [ids]
     ).fetchall()
     for i, value in got:
-        assert value == hmac.new(raw, f"student:{i}".encode(), hashlib.sha256).hexdigest()
-        assert value == pseudonymize.hmac_hex(raw, "student", i)
+        digest = hmac.new(raw, f"student:{i}".encode(), hashlib.sha256).hexdigest()
+        assert value.hex == digest[:32]  # the HMAC's first 128 bits
+        assert value == pseudonymize.hmac_key(raw, "student", i)
     other = con.execute(f"SELECT {pseudonymize.hmac_sql('class', '1')}").fetchall()[0][0]
-    assert other != pseudonymize.hmac_hex(raw, "student", 1)  # kinds are separated
+    assert other != pseudonymize.hmac_key(raw, "student", 1)  # kinds are separated
 
 
 @pytest.mark.parametrize(
@@ -276,3 +277,16 @@ def test_pause_hook_is_inert_unless_set(monkeypatch):
 def test_schema_file_is_what_gets_parsed():
     assert Path(schema.SCHEMA_PATH).name == "schema.sql"
     assert len(schema.schema_version()) == 12
+
+
+def test_an_hmac_column_that_is_not_uuid_is_refused_when_the_schema_is_read():
+    text = (
+        "-- A dimension.\n"
+        "CREATE TABLE dim_x (\n"
+        "    x_key VARCHAR NOT NULL,  -- [pk] [hmac] a key\n"
+        "    name  VARCHAR            -- a name\n"
+        ");\n"
+    )
+    assert schema.parse_schema(text.replace("x_key VARCHAR", "x_key UUID"))["dim_x"].columns
+    with pytest.raises(ValueError, match=r"\[hmac\] column x_key must be UUID, not VARCHAR"):
+        schema.parse_schema(text)
