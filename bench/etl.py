@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import sys
@@ -57,6 +58,60 @@ RSS_FLAT_TARGET = 1.5  # peak RSS at the largest size ÷ at the smallest, at mos
 BENCH_KEY = "bench-etl-pseudonym-key-" + "k" * 40
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and its waited-for children so far."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def postgres_cpu_seconds() -> float | None:
+    """CPU time of the local PostgreSQL server so far: every live `postgres` process, plus the
+    postmaster's reaped children (backends that ended). None where /proc shows no server (a
+    remote one): the figures are then left out."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    found = False
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # the process ended meanwhile
+        name, rest = text[text.index("(") + 1 : text.rindex(")")], text[text.rindex(")") + 2 :]
+        if name != "postgres":
+            continue
+        found = True
+        fields = rest.split()
+        # fields[1] is ppid; 11, 12 utime, stime; 13, 14 the waited-for children's
+        utime, stime, cutime, cstime = (int(x) for x in fields[11:15])
+        total += utime + stime
+        if _is_postmaster(fields):
+            total += cutime + cstime
+    return total / tick if found else None
+
+
+def _is_postmaster(fields: list[str]) -> bool:
+    """The postmaster's parent is not a postgres process."""
+    try:
+        parent = Path(f"/proc/{fields[1]}/stat").read_text()
+    except OSError:
+        return True
+    return "(postgres)" not in parent
+
+
+def _measured(run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """run()'s result with its wall time, this process's CPU and the server's CPU over it."""
+    pg0, cpu0 = postgres_cpu_seconds(), cpu_seconds()
+    started = time.perf_counter()
+    result = run()
+    result["seconds"] = time.perf_counter() - started
+    result["client_cpu_s"] = cpu_seconds() - cpu0
+    pg1 = postgres_cpu_seconds()
+    result["server_cpu_s"] = pg1 - pg0 if pg0 is not None and pg1 is not None else None
+    result["peak_rss_mb"] = peak_rss_mb()
+    return result
+
+
 def child_raw(params: dict[str, Any]) -> dict[str, Any]:
     """The baseline: the ETL's own SELECTs over ADBC, streamed and counted."""
     import duckdb
@@ -64,23 +119,27 @@ def child_raw(params: dict[str, Any]) -> dict[str, Any]:
     from etl import extract
 
     url = params["url"]
-    rows = 0
     duck = duckdb.connect()
-    with tempfile.TemporaryDirectory() as scratch:
-        started = time.perf_counter()
-        with extract.open_source(url, Path(scratch), pg_driver="adbc") as source:
+
+    def read_all() -> dict[str, Any]:
+        rows = 0
+        with (
+            tempfile.TemporaryDirectory() as scratch,
+            extract.open_source(url, Path(scratch), pg_driver="adbc") as source,
+        ):
             for table in extract.SOURCE_TABLES:
                 if source.table_columns(table.name) is None:
                     continue  # a table of a later issue, absent: the ETL skips it too
                 cursor = source.cur  # type: ignore[attr-defined]
                 cursor.execute(extract.select_sql(source, table))
-                # The Arrow C stream the ETL hands to DuckDB; DuckDB drains it and keeps only a
-                # count (no pyarrow needed).
+                # The Arrow C stream the ETL hands to DuckDB; DuckDB drains it and keeps only
+                # a count (no pyarrow needed).
                 duck.register("raw_stream", cursor.fetch_arrow())
                 rows += int(duck.execute("SELECT count(*) FROM raw_stream").fetchall()[0][0])
                 duck.unregister("raw_stream")
-        seconds = time.perf_counter() - started
-    return {"seconds": seconds, "rows": rows, "peak_rss_mb": peak_rss_mb()}
+        return {"rows": rows}
+
+    return _measured(read_all)
 
 
 def child_etl(params: dict[str, Any]) -> dict[str, Any]:
@@ -88,12 +147,19 @@ def child_etl(params: dict[str, Any]) -> dict[str, Any]:
     from etl import pipeline
 
     warehouse = Path(params["warehouse"])
-    started = time.perf_counter()
-    manifest = pipeline.run(
-        params["url"], warehouse, pseudonym_key=BENCH_KEY, mode="full", pg_driver="adbc", keep=1
-    )
-    seconds = time.perf_counter() - started
-    return {"seconds": seconds, "snapshot": manifest.file, "peak_rss_mb": peak_rss_mb()}
+
+    def etl() -> dict[str, Any]:
+        manifest = pipeline.run(
+            params["url"],
+            warehouse,
+            pseudonym_key=BENCH_KEY,
+            mode="full",
+            pg_driver="adbc",
+            keep=1,
+        )
+        return {"snapshot": manifest.file, "timings": manifest.timings}
+
+    return _measured(etl)
 
 
 def child_teaching(params: dict[str, Any]) -> dict[str, Any]:
@@ -192,6 +258,22 @@ def child_main(argv: Sequence[str]) -> int:
     return serve_child(CHILDREN, argv)
 
 
+def cpu_summary(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    """Median client and server CPU seconds of a child's rounds, and how many of the machine's
+    cores they kept busy on average (CPU seconds ÷ wall seconds)."""
+    client = statistics.median(x["client_cpu_s"] for x in samples)
+    servers = [x["server_cpu_s"] for x in samples if x.get("server_cpu_s") is not None]
+    server = statistics.median(servers) if servers else None
+    wall = statistics.median(x["seconds"] for x in samples)
+    total = client + (server or 0.0)
+    return {
+        "client_cpu_s": round(client, 2),
+        "server_cpu_s": round(server, 2) if server is not None else None,
+        "cpu_s": round(total, 2),
+        "cores_busy": round(total / wall, 2) if wall else None,
+    }
+
+
 def measure_size(run: Run, template: str, n: int, args: argparse.Namespace) -> dict[str, Any]:
     seeded_db, teaching, made = nation_database(run, template, "etl", n, args)
     url = sqlalchemy_url(run.admin_dsn, seeded_db)  # the form XUEJI_DATABASE_URL takes
@@ -199,9 +281,12 @@ def measure_size(run: Run, template: str, n: int, args: argparse.Namespace) -> d
     etl_s: list[float] = []
     rows = 0
     raw_rss = etl_rss = 0.0
+    raw_cpu: list[dict[str, Any]] = []
+    etl_cpu: list[dict[str, Any]] = []
     for round_no in range(1, args.repeat + 1):
         raw = run.child_run("raw", {"url": url})
         raw_s.append(raw["seconds"])
+        raw_cpu.append(raw)
         rows, raw_rss = raw["rows"], raw["peak_rss_mb"]
         folder = Path(tempfile.mkdtemp(prefix="xueji-bench-etl-"))
         try:
@@ -209,6 +294,7 @@ def measure_size(run: Run, template: str, n: int, args: argparse.Namespace) -> d
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         etl_s.append(done["seconds"])
+        etl_cpu.append(done)
         etl_rss = max(etl_rss, done["peak_rss_mb"])
         log(
             f"[{n:,}] round {round_no}: raw ADBC {raw['seconds']:.2f} s ({rows:,} rows), "
@@ -232,6 +318,9 @@ def measure_size(run: Run, template: str, n: int, args: argparse.Namespace) -> d
         "etl_peak_rss_mb": round(etl_rss, 1),
         "ratio": round(ratio, 2),
         "verdict": "PASS" if ratio >= RATIO_TARGET else "BELOW",
+        "raw_cpu": cpu_summary(raw_cpu),
+        "etl_cpu": cpu_summary(etl_cpu),
+        "etl_timings_s": etl_cpu[len(etl_cpu) // 2].get("timings", {}),
     }
 
 
@@ -260,6 +349,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{s['students']:>10,} {s['source_rows']:>11,} {s['raw_s']:>8.2f} {s['etl_s']:>8.2f} "
             f"{s['raw_rows_per_s']:>11,} {s['etl_rows_per_s']:>11,} {s['ratio']:>6.2f} "
             f"{s['verdict']:>8} {s['etl_peak_rss_mb']:>11.0f}"
+        )
+    print()
+    print(
+        "CPU seconds (this machine's processes: the bench child and the PostgreSQL server), "
+        "and the ratio the ETL would reach if its CPU work kept every core busy:"
+    )
+    cpus = os.cpu_count() or 1
+    for s in sizes:
+        raw, etl = s["raw_cpu"], s["etl_cpu"]
+        if raw["server_cpu_s"] is None:
+            print(f"{s['students']:>10,}  (PostgreSQL is not local: no CPU figures)")
+            continue
+        bound = s["raw_s"] / (etl["cpu_s"] / cpus) if etl["cpu_s"] else 0.0
+        s["ratio_at_full_cpu"] = round(bound, 2)
+        print(
+            f"{s['students']:>10,}  raw {raw['client_cpu_s']:.1f} client + "
+            f"{raw['server_cpu_s']:.1f} server = {raw['cpu_s']:.1f} s "
+            f"({raw['cores_busy']:.2f} of {cpus} cores busy); etl {etl['client_cpu_s']:.1f} + "
+            f"{etl['server_cpu_s']:.1f} = {etl['cpu_s']:.1f} s ({etl['cores_busy']:.2f} busy); "
+            f"ratio at full use of {cpus} cores ≤ {bound:.2f}"
         )
     rss_ratio = None
     if len(sizes) > 1 and sizes[0]["etl_peak_rss_mb"]:

@@ -9,7 +9,8 @@ read transaction.
 - orphans: every [fk] value exists in its dimension;
 - hmac: every [hmac] key column is typed UUID in the snapshot (a 128-bit key, nothing else);
 - codes: every [code] value is a code of its set in dim_code;
-- privacy: every other column of every table, as distinct values: no 15+ digit run (ID
+- privacy: every other column of every table, as distinct values (an [fk] or [code] column
+  through the column or code list it draws from: its values are among those): no 15+ digit run (ID
   numbers, 学籍号 bodies), 学籍号, mobile or landline number, e-mail or street address pattern,
   no value equal to a personal value of the source (names, numbers, phones, addresses), and no
   source name of 3+ characters inside a value that is not itself a public reference name
@@ -341,16 +342,41 @@ def codes(con: duckdb.DuckDBPyConnection, tables: list[schema.Table]) -> list[Ch
     return out
 
 
-def _collect_values(
+def covered_columns(
     con: duckdb.DuckDBPyConnection, tables: list[schema.Table]
+) -> dict[tuple[str, str], str]:
+    """{(table, column): where its values are scanned instead}: an [fk] column holds only
+    values of the column it references, a [code] column of a code set in dim_code only codes
+    of dim_code (the orphans and codes checks fail the snapshot otherwise), so scanning those
+    covers it. At 1M students this spares a DISTINCT over 15M scores for most columns of the
+    big facts."""
+    known = {r[0] for r in con.execute("SELECT DISTINCT code_set FROM wh.dim_code").fetchall()}
+    out: dict[tuple[str, str], str] = {}
+    for t in tables:
+        for c in t.columns:
+            if c.hmac:
+                continue
+            if c.fk:
+                out[(t.name, c.name)] = f"{c.fk[0]}.{c.fk[1]}"
+            elif c.code_set and c.code_set in known:
+                out[(t.name, c.name)] = f"dim_code.code ({c.code_set})"
+    return out
+
+
+def _collect_values(
+    con: duckdb.DuckDBPyConnection,
+    tables: list[schema.Table],
+    covered: dict[tuple[str, str], str] | None = None,
 ) -> list[tuple[str, str, str]]:
     """Distinct values of every text and numeric column (numbers: their integer part, as text)
-    into temp table xj_scan(t, c, is_text, v); returns the (table, column, type) collected."""
+    but the `covered` ones into temp table xj_scan(t, c, is_text, v); returns the (table,
+    column, type) collected."""
+    covered = covered or {}
     parts = []
     collected = []
     for t in tables:
         for c in t.columns:
-            if c.hmac or not (c.is_text or c.is_numeric):
+            if c.hmac or not (c.is_text or c.is_numeric) or (t.name, c.name) in covered:
                 continue
             col = _q(c.name)
             value = col if c.is_text else f"CAST(TRY_CAST(trunc({col}) AS HUGEINT) AS VARCHAR)"
@@ -411,9 +437,11 @@ def privacy(
     tables: list[schema.Table],
     collected: list[tuple[str, str, str]],
     personal: list[tuple[str, str]],
+    covered: dict[tuple[str, str], str] | None = None,
 ) -> list[CheckResult]:
     """`collected`: what _collect_values put in xj_scan; `personal`: the source's answer about
-    _questions (kind, value)."""
+    _questions (kind, value); `covered`: the columns checked through another (covered_columns)."""
+    covered = covered or {}
     _answers(con, personal)
     found: dict[tuple[str, str], dict[str, int]] = {}
     hits: dict[str, int] | None
@@ -453,6 +481,8 @@ GROUP BY t, c
         for c in t.columns:
             if c.hmac:
                 detail, status = "pseudonymous key (format checked)", "pass"
+            elif (t.name, c.name) in covered:
+                detail, status = f"every value is one of {covered[(t.name, c.name)]}", "pass"
             elif (t.name, c.name) not in scanned:
                 detail, status = f"{c.type} holds no text", "pass"
             else:
@@ -484,7 +514,8 @@ def run_all(
     # DuckDB runs the other checks: one thread waits on the source, the other works here.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="xueji-etl-source") as source:
         lengths = source.submit(personal.name_lengths, MIN_NAME_FRAGMENT)
-        collected = _collect_values(con, specs)
+        covered = covered_columns(con, specs)
+        collected = _collect_values(con, specs, covered)
         questions = _questions(con, lengths.result())
         answers = source.submit(personal.find_personal, questions)
         steps: list[tuple[str, Callable[[], list[CheckResult]]]] = [
@@ -494,7 +525,7 @@ def run_all(
             ("orphans", lambda: orphans(con, specs)),
             ("hmac", lambda: hmac_format(con, specs)),
             ("codes", lambda: codes(con, specs)),
-            ("privacy", lambda: privacy(con, specs, collected, answers.result())),
+            ("privacy", lambda: privacy(con, specs, collected, answers.result(), covered)),
         ]
         for name, fn in steps:
             part = fn()

@@ -69,9 +69,11 @@ class SourceTable:
     required: bool = True  # False: a table of a later issue; skipped while absent
     incremental: Incremental | None = None
     order_by: str = "id"
-    # Tables joined to this one for computed columns ("LEFT JOIN other o ON …"); its own
-    # columns are then read qualified with its name.
+    # Tables joined to this one for computed columns or the filter ("LEFT JOIN other o ON …");
+    # its own columns are then read qualified with its name.
     joins: str = ""
+    # Only these rows are read (a condition, with `joins`): the rest never reach the warehouse.
+    filter: str = ""
 
     def column(self, name: str) -> str:
         return f"{self.name}.{name}" if self.joins else name
@@ -211,11 +213,11 @@ SOURCE_TABLES: tuple[SourceTable, ...] = (
         _c(
             "id:INTEGER student_id:INTEGER school_id:INTEGER school_year_id:INTEGER "
             "term_id:INTEGER dimension:VARCHAR level:VARCHAR"
-        )
-        # Only grades that are final count (a join: an EXISTS per row took twice as long).
-        + (Col("final", "BOOLEAN", _FINAL),),
+        ),
         required=False,
+        # Only grades that are final count (a join: an EXISTS per row took twice as long).
         joins=_FINAL_JOIN,
+        filter=_FINAL,
     ),
     SourceTable(
         "graduation",
@@ -922,8 +924,9 @@ def select_sql(source: Source, table: SourceTable, where: str | None = None) -> 
     sql = f"SELECT {source.select_list(table)} FROM {table.name}"
     if table.joins:
         sql += f" {table.joins}"
-    if where:
-        sql += f" WHERE {where}"
+    conditions = [c for c in (table.filter, where) if c]
+    if conditions:
+        sql += " WHERE " + " AND ".join(f"({c})" for c in conditions)
     return sql
 
 

@@ -372,7 +372,6 @@ SELECT sm.student_key AS student_key, v.school_id AS school_key,
 FROM stg.evaluation v
 LEFT JOIN stg.student_map sm ON sm.id = v.student_id
 LEFT JOIN stg.school sc ON sc.id = v.school_id
-WHERE v.final
 """,
     "fact_graduation": """
 SELECT sm.student_key AS student_key, g.school_id AS school_key,
@@ -767,6 +766,7 @@ FED: dict[str, str] = {
     "student_number_history": "fact_student_number",
     "attendance": "fact_attendance",
     "score": "fact_score",
+    "evaluation": "fact_evaluation",  # final grades only (extract.SourceTable.filter)
 }
 
 REQUIRES: dict[str, tuple[str, ...]] = {

@@ -244,6 +244,28 @@ def test_a_dangling_key_fails_the_orphans_check(warehouse, monkeypatch):
     assert_previous_is_current(folder, manifest)
 
 
+@pytest.mark.parametrize(
+    "column, value, check",
+    [("county_code", "' 13812345678'", "orphans"), ("kind", "'11010519491231002X'", "codes")],
+)
+def test_personal_data_in_a_key_or_code_column_fails_through_what_it_draws_from(
+    warehouse, monkeypatch, column, value, check
+):
+    """The privacy scan reads an [fk] or [code] column through the column or code list it
+    draws from (not 15M scores again): a personal value there is a value that is not among
+    those, so the orphans or codes check refuses the snapshot, naming no value."""
+    url, folder, manifest = warehouse
+    before = listing(folder)
+    _inject(monkeypatch, "fact_student_number", column, value)
+    with pytest.raises(CheckFailed) as raised:
+        run_etl(url, folder)
+    message = str(raised.value)
+    assert f"{check} fact_student_number.{column}" in message
+    assert value.strip("' ") not in message
+    assert listing(folder) == before
+    assert_previous_is_current(folder, manifest)
+
+
 def test_a_person_named_like_a_code_label_is_not_a_leak(warehouse):
     """Found by bench etl at 100k students: a personal value equal to a public code label
     (here a guardian called 回族) made dim_code.name_zh fail the privacy check. Public
