@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from etl import extract, pseudonymize, publish, schema, transform
+from etl import checks, extract, pseudonymize, publish, schema, transform
 from etl.errors import ConfigError
 
 from .conftest import KEY, ROOT
@@ -290,3 +290,25 @@ def test_an_hmac_column_that_is_not_uuid_is_refused_when_the_schema_is_read():
     assert schema.parse_schema(text.replace("x_key VARCHAR", "x_key UUID"))["dim_x"].columns
     with pytest.raises(ValueError, match=r"\[hmac\] column x_key must be UUID, not VARCHAR"):
         schema.parse_schema(text)
+
+
+def test_privacy_scan_covers_key_and_code_columns_only_through_what_it_scans():
+    con = duckdb.connect()
+    con.execute("ATTACH ':memory:' AS wh")
+    transform.create_tables(con)
+    con.execute(
+        "INSERT INTO wh.dim_code (code_set, code, valid_from, name_zh, name_en, sort_order, "
+        "origin) VALUES ('subject', '01', DATE '2000-01-01', '语文', 'Chinese', 1, 'registry')"
+    )
+    specs = list(schema.tables().values())
+    covered = checks.covered_columns(con, specs)
+    assert covered[("fact_score", "county_code")] == "dim_region.county_code"
+    assert covered[("fact_score", "subject_code")] == "dim_code.code (subject)"
+    assert ("fact_score", "student_key") not in covered  # a key: its type is checked
+    assert ("fact_score", "score") not in covered and ("fact_score", "province_code") not in covered
+    assert ("fact_score", "exam_kind") not in covered  # no such code set in dim_code: scanned
+    without = [t for t in specs if t.name not in ("dim_region", "dim_code")]
+    narrowed = checks.covered_columns(con, without)
+    assert ("fact_score", "county_code") not in narrowed
+    assert ("fact_score", "subject_code") not in narrowed
+    assert narrowed[("fact_score", "school_key")] == "dim_school.school_key"
