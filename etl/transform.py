@@ -918,6 +918,51 @@ def dim_date_sql() -> str:
     return DIM_DATE_SQL.replace("{dates}", " UNION ALL ".join(parts))
 
 
+# Rollups built a slice of students at a time: their GROUP BYs hold a group per student, which
+# under the memory cap spill to disk in one pass over a province's facts (agg_evaluation at 1M
+# students: 4.9 s in 8 slices, 6-8 s in one). Every figure is a count or sum per student, so
+# the slices' rows add up. {rollup: (the fact it reads, its additive columns)}
+SLICED: dict[str, tuple[str, tuple[str, ...]]] = {
+    "agg_evaluation": ("fact_evaluation", ("students", "records")),
+}
+ROWS_PER_SLICE = 1_000_000
+
+
+def slices_for(rows: int) -> int:
+    return max(1, -(-rows // ROWS_PER_SLICE))
+
+
+def insert_sliced(
+    con: duckdb.DuckDBPyConnection, name: str, slices: int, catalog: str = "wh"
+) -> None:
+    """Insert rollup `name` (SLICED) into catalog.name from `slices` disjoint sets of students
+    (by a hash of student_key), then add their rows up."""
+    fact, measures = SLICED[name]
+    sql = _table_sql(name).replace("wh.", f"{catalog}.")
+    if slices <= 1:
+        con.execute(f"INSERT INTO {catalog}.{name} BY NAME {sql}")
+        return
+    source = f"FROM {catalog}.{fact} "
+    if sql.count(source) != 1:
+        raise ValueError(f"{name}: its SQL must read {catalog}.{fact} once")
+    keys = ", ".join(f'"{c}"' for c in schema.tables()[name].column_names if c not in measures)
+    sums = ", ".join(f'SUM("{m}") AS "{m}"' for m in measures)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE xj_slices AS FROM {catalog}.{name} LIMIT 0")
+    try:
+        for i in range(slices):
+            part = sql.replace(
+                source,
+                f"FROM (SELECT * FROM {catalog}.{fact} WHERE hash(student_key) % {slices} = {i}) ",
+            )
+            con.execute(f"INSERT INTO xj_slices BY NAME {part}")
+        con.execute(
+            f"INSERT INTO {catalog}.{name} BY NAME SELECT {keys}, {sums} FROM xj_slices "
+            f"GROUP BY {keys}"
+        )
+    finally:
+        con.execute("DROP TABLE IF EXISTS xj_slices")
+
+
 def build(
     con: duckdb.DuckDBPyConnection,
     staged: set[str],
@@ -953,6 +998,10 @@ def build(
                     if relation not in sql:
                         raise ValueError(f"{name}: its SQL does not read stg.{table}")
                     insert_fed(con, f"wh.{name}", sql)
+            elif name in SLICED:
+                fact = SLICED[name][0]
+                slices = slices_for(_duck.count(con, f"SELECT COUNT(*) FROM wh.{fact}"))
+                insert_sliced(con, name, slices)
             else:
                 con.execute(f"INSERT INTO wh.{name} BY NAME {_table_sql(name)}")
         rows = _duck.count(con, f"SELECT COUNT(*) FROM wh.{name}")

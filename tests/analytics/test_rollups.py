@@ -45,7 +45,7 @@ from admin.services.seed_teaching import TeachingOptions, seed_teaching
 from analytics.catalog import load_catalog, placeholders
 from analytics.engine import default_level
 from analytics.scope import AnalyticsScope
-from etl import pipeline
+from etl import pipeline, schema, transform
 from etl.progress import NullProgress
 from etl.transform import TABLE_SQL
 from tests.conftest import SEED_TODAY
@@ -1379,6 +1379,27 @@ def test_awkward_evaluations_are_counted_once_per_region(teaching_edge_conn):
         for r in _rows(teaching_edge_conn, "evaluation_levels", region_prefix=a.county)
     }
     assert schools[(a.code, "moral", "B")] == 2 and schools[(n1.code, "moral", "B")] == 1
+
+
+def test_agg_evaluation_built_in_slices_of_students_equals_one_pass(teaching_edge_conn, tmp_path):
+    """The ETL builds agg_evaluation a slice of students at a time (transform.SLICED) and adds
+    the slices up: the same rows as the one-pass SQL, transfers between schools included."""
+    con = duckdb.connect()
+    con.execute("ATTACH ':memory:' AS w")
+    transform.create_tables(con, "w")
+    for table in ("fact_evaluation", "dim_term"):
+        path = tmp_path / f"{table}.parquet"
+        teaching_edge_conn.execute(f"COPY {table} TO '{path}' (FORMAT parquet)")
+        con.execute(f"INSERT INTO w.{table} SELECT * FROM '{path}'")
+    columns = ", ".join(schema.tables()["agg_evaluation"].column_names)
+    one_pass = TABLE_SQL["agg_evaluation"].replace("wh.", "w.")
+    expected = sorted(con.execute(f"SELECT {columns} FROM ({one_pass})").fetchall(), key=repr)
+    assert len(expected) > 50 and any(row[7] > 0 for row in expected)  # distinct_level > 0
+    for slices in (2, 3, 7):
+        con.execute("DELETE FROM w.agg_evaluation")
+        transform.insert_sliced(con, "agg_evaluation", slices, catalog="w")
+        got = con.execute(f"SELECT {columns} FROM w.agg_evaluation").fetchall()
+        assert sorted(got, key=repr) == expected, slices
 
 
 def test_the_etl_checks_the_teaching_rollups(teaching_conn):
