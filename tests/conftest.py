@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
-from datetime import date
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
+from sqlalchemy import create_engine, text
 
 PG_ADMIN_DSN = os.environ.get(
     "XUEJI_TEST_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
@@ -267,3 +269,23 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+def as_date(value: Any) -> date:
+    """A DATE column's value as a date, whatever the driver returns (date, datetime, text)."""
+    if isinstance(value, datetime):
+        return value.date()
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def dump_tables(url: str, tables: Sequence[str]) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of each table, ordered by id (to compare two databases or two runs)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {
+                t: [tuple(r) for r in conn.execute(text(f"SELECT * FROM {t} ORDER BY id"))]
+                for t in tables
+            }
+    finally:
+        engine.dispose()

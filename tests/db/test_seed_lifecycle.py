@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 from collections import Counter
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -23,28 +23,10 @@ from admin.services.seed_lifecycle import (
     LifecycleSeedRefused,
     seed_lifecycle,
 )
-from tests.conftest import SEED_TODAY, PgDatabase, make_app, make_database
+from tests.conftest import SEED_TODAY, PgDatabase, as_date, dump_tables, make_app, make_database
 
 SEED = 5
 TABLES = ("status_change_request", "status_change_step", "graduation", "diploma")
-
-
-def _d(value: Any) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-
-
-def _dump(url: str) -> dict[str, list[tuple[Any, ...]]]:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return {
-                t: [tuple(r) for r in conn.execute(text(f"SELECT * FROM {t} ORDER BY id"))]
-                for t in TABLES
-            }
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture(scope="module", params=["sqlite", "pg"])
@@ -191,14 +173,14 @@ def test_steps_are_acted_on_by_their_unit_at_realistic_dates(world):
     assert rows
     leads = []
     for _rid, created, submitted, closed, _seq, state, started, acted, acted_as, unit in rows:
-        assert _d(created) <= SEED_TODAY and _d(created) >= date(2026, 9, 1)
+        assert as_date(created) <= SEED_TODAY and as_date(created) >= date(2026, 9, 1)
         if acted is not None and state in ("approved", "rejected"):
-            assert _d(acted) < SEED_TODAY and _d(acted) >= _d(submitted)
-            assert _d(acted).weekday() < 5  # a working day
+            assert as_date(acted) < SEED_TODAY and as_date(acted) >= as_date(submitted)
+            assert as_date(acted).weekday() < 5  # a working day
             assert acted_as and acted_as.split(":")[0] == unit  # the step's own unit acted
-            assert started is None or _d(acted) >= _d(started)
+            assert started is None or as_date(acted) >= as_date(started)
         if closed is not None:
-            leads.append((_d(closed) - _d(submitted)).days)
+            leads.append((as_date(closed) - as_date(submitted)).days)
     assert leads and max(leads) >= 7 and sum(leads) / len(leads) >= 3
 
 
@@ -271,7 +253,7 @@ def test_every_finished_year_graduates_its_graduating_grades(world):
         assert grade.year == stage_length(stage, primary_years or 6)
         assert state == "approved" and outcome in ("1", "2")
         assert destination is not None
-        assert _d(on).year == int(year[-4:])
+        assert as_date(on).year == int(year[-4:])
         seen.add((year, stage))
     assert seen == {(y, s) for y in report.graduated_years for s in ("primary", "junior", "senior")}
     # Everyone the seed wrote as a graduate of those years has a graduation record.
@@ -311,18 +293,18 @@ def test_graduates_have_signed_diplomas(world):
 
 
 def test_same_seed_same_rows(world):
-    assert _dump(world["url"]) == _dump(world["twin_url"])
+    assert dump_tables(world["url"], TABLES) == dump_tables(world["twin_url"], TABLES)
 
 
 def test_seeding_twice_is_refused_and_writes_nothing(world):
-    before = _dump(world["url"])
+    before = dump_tables(world["url"], TABLES)
     engine = create_engine(world["url"])
     try:
         with pytest.raises(LifecycleSeedRefused, match="already holds"):
             seed_lifecycle(engine, LifecycleOptions(seed=SEED, today=SEED_TODAY))
     finally:
         engine.dispose()
-    assert _dump(world["url"]) == before
+    assert dump_tables(world["url"], TABLES) == before
 
 
 def test_the_graduation_metrics_have_rows(world, tmp_path):

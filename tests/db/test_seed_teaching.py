@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter, defaultdict
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from admin.services.seed_teaching import (
     TeachingSeedRefused,
     seed_teaching,
 )
-from tests.conftest import SEED_TODAY, PgDatabase, make_app, make_database
+from tests.conftest import SEED_TODAY, PgDatabase, as_date, dump_tables, make_app, make_database
 
 SEED = 11
 TABLES = (
@@ -42,24 +42,6 @@ TABLES = (
     "evaluation_record",
     "teaching_assignment",
 )
-
-
-def _d(value: Any) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-
-
-def _dump(url: str) -> dict[str, list[tuple[Any, ...]]]:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return {
-                t: [tuple(r) for r in conn.execute(text(f"SELECT * FROM {t} ORDER BY id"))]
-                for t in TABLES
-            }
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture(scope="module", params=["sqlite", "pg"])
@@ -214,7 +196,7 @@ def test_the_demo_teacher_teaches_chinese_in_their_class(world):
 def test_attendance_only_on_past_school_days_with_consistent_counts(world):
     terms = defaultdict(list)
     for year_id, start, end in q(world, "SELECT school_year_id, start_date, end_date FROM term"):
-        terms[year_id].append((_d(start), _d(end)))
+        terms[year_id].append((as_date(start), as_date(end)))
     class_year = dict(q(world, "SELECT id, school_year_id FROM school_class"))
     enrolled = {tuple(r) for r in q(world, "SELECT student_id, class_id FROM enrollment")}
     rows = q(
@@ -223,7 +205,7 @@ def test_attendance_only_on_past_school_days_with_consistent_counts(world):
     )
     whole_day: Counter[tuple[int, date]] = Counter()
     for student, klass, day, kind, period, periods, days in rows:
-        day = _d(day)
+        day = as_date(day)
         assert day <= SEED_TODAY and day.isoweekday() <= 5
         assert any(s <= day <= e for s, e in terms[class_year[klass]])
         assert (student, klass) in enrolled
@@ -284,8 +266,8 @@ def test_exams_follow_the_2021_rules_and_sit_inside_their_terms(world):
     assert rows
     kinds_by_stage: dict[str, set[str]] = defaultdict(set)
     for _id, grade, kind, on, state, start, end, primary_years in rows:
-        on = _d(on)
-        assert _d(start) <= on <= _d(end) and on <= SEED_TODAY and on.isoweekday() <= 5
+        on = as_date(on)
+        assert as_date(start) <= on <= as_date(end) and on <= SEED_TODAY and on.isoweekday() <= 5
         assert grade not in ("11", "12")
         assert check_exam_type(grade, EXAM_KIND_TYPE[kind], primary_years=primary_years) == []
         assert state == ("published" if (SEED_TODAY - on).days >= 4 else "draft")
@@ -343,7 +325,7 @@ def test_finished_terms_have_final_evaluations_in_five_dimensions(world):
         "t.school_year_id",
     )
     for _term, end, _year, n in terms:
-        assert (n > 0) == (_d(end) < SEED_TODAY)
+        assert (n > 0) == (as_date(end) < SEED_TODAY)
     assert q(world, "SELECT DISTINCT state FROM term_evaluation") == [("final",)]
     per = q(
         world,
@@ -369,7 +351,7 @@ def test_finished_terms_have_final_evaluations_in_five_dimensions(world):
 
 
 def test_same_seed_same_rows(world):
-    assert _dump(world["url"]) == _dump(world["twin_url"])
+    assert dump_tables(world["url"], TABLES) == dump_tables(world["twin_url"], TABLES)
 
 
 def test_seeding_twice_is_refused_and_writes_nothing(world):
