@@ -7,6 +7,9 @@ For each size N a database is initialised and seeded (bench seed's children) and
 * **baseline** — a raw extraction: one ADBC connection, for every source table the ETL reads,
   the very SELECT the ETL sends (same columns, same NUMERIC casts), its Arrow stream drained
   by DuckDB (as the ETL's extract step does) and only counted, nothing kept;
+* **floor** — the same reads, each table's rows kept as they come (CREATE TABLE AS) in a DuckDB
+  file under the ETL's memory cap, then closed: no keys, joins, rollups or checks. raw ÷ floor
+  is the best ratio any ETL that keeps the rows can reach on this machine;
 * **etl** — `etl.pipeline.run` as `xueji etl --mode full --pg-driver adbc` runs it: extract,
   pseudonymize, transform into the star schema, check, publish a snapshot, into a fresh
   warehouse folder.
@@ -142,6 +145,42 @@ def child_raw(params: dict[str, Any]) -> dict[str, Any]:
     return _measured(read_all)
 
 
+def child_land(params: dict[str, Any]) -> dict[str, Any]:
+    """The floor: the raw extraction, each table's rows kept as they come in a DuckDB file
+    under the ETL's own settings (memory cap, spill folder, insertion order), then closed. No
+    keys, joins, rollups or checks: what any ETL that keeps the rows at least pays."""
+    import duckdb
+
+    from etl import extract, pipeline
+
+    folder = Path(params["warehouse"])
+
+    def land_all() -> dict[str, Any]:
+        rows = 0
+        duck = duckdb.connect(
+            str(folder / "land.duckdb"),
+            config={
+                "temp_directory": str(folder / "spill"),
+                "memory_limit": pipeline.memory_limit_of(None),
+                "preserve_insertion_order": False,
+            },
+        )
+        with extract.open_source(params["url"], folder, pg_driver="adbc") as source:
+            for table in extract.SOURCE_TABLES:
+                if source.table_columns(table.name) is None:
+                    continue
+                cursor = source.cur  # type: ignore[attr-defined]
+                cursor.execute(extract.select_sql(source, table))
+                duck.register("raw_stream", cursor.fetch_arrow())
+                duck.execute(f'CREATE TABLE "{table.name}" AS SELECT * FROM raw_stream')
+                duck.unregister("raw_stream")
+                rows += int(duck.execute(f'SELECT count(*) FROM "{table.name}"').fetchall()[0][0])
+        duck.close()  # the checkpoint: the rows are on disk
+        return {"rows": rows}
+
+    return _measured(land_all)
+
+
 def child_etl(params: dict[str, Any]) -> dict[str, Any]:
     """`xueji etl --mode full --pg-driver adbc` into a fresh warehouse folder."""
     from etl import pipeline
@@ -249,6 +288,7 @@ CHILDREN: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "init": child_init,
     "seed": child_seed,
     "raw": child_raw,
+    "land": child_land,
     "teaching": child_teaching,
     "etl": child_etl,
 }
@@ -278,6 +318,7 @@ def measure_size(run: Run, template: str, n: int, args: argparse.Namespace) -> d
     seeded_db, teaching, made = nation_database(run, template, "etl", n, args)
     url = sqlalchemy_url(run.admin_dsn, seeded_db)  # the form XUEJI_DATABASE_URL takes
     raw_s: list[float] = []
+    land_s: list[float] = []
     etl_s: list[float] = []
     rows = 0
     raw_rss = etl_rss = 0.0
@@ -288,6 +329,12 @@ def measure_size(run: Run, template: str, n: int, args: argparse.Namespace) -> d
         raw_s.append(raw["seconds"])
         raw_cpu.append(raw)
         rows, raw_rss = raw["rows"], raw["peak_rss_mb"]
+        folder = Path(tempfile.mkdtemp(prefix="xueji-bench-land-"))
+        try:
+            land = run.child_run("land", {"url": url, "warehouse": str(folder)})
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        land_s.append(land["seconds"])
         folder = Path(tempfile.mkdtemp(prefix="xueji-bench-etl-"))
         try:
             done = run.child_run("etl", {"url": url, "warehouse": str(folder)})
@@ -298,11 +345,12 @@ def measure_size(run: Run, template: str, n: int, args: argparse.Namespace) -> d
         etl_rss = max(etl_rss, done["peak_rss_mb"])
         log(
             f"[{n:,}] round {round_no}: raw ADBC {raw['seconds']:.2f} s ({rows:,} rows), "
-            f"etl {done['seconds']:.2f} s, peak RSS {done['peak_rss_mb']:.0f} MB"
+            f"landed {land['seconds']:.2f} s, etl {done['seconds']:.2f} s, peak RSS {done['peak_rss_mb']:.0f} MB"
         )
     if made:
         run.drop_database(seeded_db)
     r, e = statistics.median(raw_s), statistics.median(etl_s)
+    landed = statistics.median(land_s)
     ratio = r / e if e else 0.0  # (rows/e) ÷ (rows/r)
     return {
         "students": n,
@@ -312,6 +360,9 @@ def measure_size(run: Run, template: str, n: int, args: argparse.Namespace) -> d
         "raw_samples_s": [round(x, 3) for x in raw_s],
         "raw_rows_per_s": round(rows / r) if r else None,
         "raw_peak_rss_mb": round(raw_rss, 1),
+        "land_s": round(landed, 3),
+        "land_samples_s": [round(x, 3) for x in land_s],
+        "land_ratio": round(r / landed, 2) if landed else None,
         "etl_s": round(e, 3),
         "etl_samples_s": [round(x, 3) for x in etl_s],
         "etl_rows_per_s": round(rows / e) if e else None,
@@ -369,6 +420,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"({raw['cores_busy']:.2f} of {cpus} cores busy); etl {etl['client_cpu_s']:.1f} + "
             f"{etl['server_cpu_s']:.1f} = {etl['cpu_s']:.1f} s ({etl['cores_busy']:.2f} busy); "
             f"ratio at full use of {cpus} cores ≤ {bound:.2f}"
+        )
+    print()
+    print(
+        "floor — the same reads with each table's rows kept as they come in a DuckDB file (the "
+        "ETL's memory cap), nothing else: the best ratio any ETL that keeps the rows reaches here"
+    )
+    for s in sizes:
+        print(
+            f"{s['students']:>10,}  landed {s['land_s']:.2f} s against raw {s['raw_s']:.2f} s: "
+            f"ratio {s['land_ratio']:.2f}"
         )
     rss_ratio = None
     if len(sizes) > 1 and sizes[0]["etl_peak_rss_mb"]:

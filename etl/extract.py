@@ -655,12 +655,17 @@ class _PgBase:
         if not values or not columns:
             return []
         array = _pg_text_array(values)
-        # One scan per table: its personal columns unpivoted, each value probed in the array.
+        # One scan per table. Each personal column is probed in the array where it is, and only
+        # the rows with a hit are unpivoted: unpivoting every row first (a tuple per column and
+        # row) took twice as long at 1M students (7 s against 3.7 s), a scan of the registry's
+        # most personal tables every night. The array is repeated as a constant: PostgreSQL
+        # hashes a constant array once per expression, not an array from a subquery.
         parts = []
         for table, cols in _group_by_table(columns).items():
             pairs = ", ".join(f"('{k}', {c}::text)" for c, k in cols)
+            hit = " OR ".join(f"btrim({c}::text) = ANY({array})" for c, _k in cols)
             parts.append(
-                f"SELECT u.kind, btrim(u.v) AS v FROM {table} "
+                f"SELECT u.kind, btrim(u.v) AS v FROM (SELECT * FROM {table} WHERE {hit}) t "
                 f"CROSS JOIN LATERAL (VALUES {pairs}) AS u(kind, v) "
                 f"WHERE btrim(u.v) = ANY({array})"
             )

@@ -312,3 +312,59 @@ def test_privacy_scan_covers_key_and_code_columns_only_through_what_it_scans():
     assert ("fact_score", "county_code") not in narrowed
     assert ("fact_score", "subject_code") not in narrowed
     assert narrowed[("fact_score", "school_key")] == "dim_school.school_key"
+
+
+def test_score_rollups_are_checked_against_the_scores_they_summarise():
+    """agg_score counts every scored row of a school year, agg_score_band the present ones
+    with a mark or a level (both counted in one pass over fact_score): a rollup that lost a
+    row fails, the other still passes."""
+    con = duckdb.connect()
+    con.execute("ATTACH ':memory:' AS wh")
+    transform.create_tables(con)
+    con.execute(
+        "INSERT INTO wh.dim_date (date, year, quarter, month, day, iso_week, iso_dow, "
+        "is_weekend, school_year_key) VALUES (DATE '2026-10-12', 2026, 4, 10, 12, 42, 1, false, 1)"
+    )
+    scores = [  # (score, full_mark, level, absent)
+        (88.0, 100.0, None, False),
+        (None, None, "B", False),
+        (None, 100.0, None, True),  # absent: in agg_score only
+        (None, 0.0, None, False),  # neither a mark nor a level: in agg_score only
+    ]
+    for score, full, level, absent in scores:
+        con.execute(
+            "INSERT INTO wh.fact_score (student_key, exam_key, school_key, county_code, "
+            "province_code, exam_date, subject_code, score, full_mark, level, absent) VALUES "
+            "(uuid(), 1, 1, '110101', '11', DATE '2026-10-12', '01', ?, ?, ?, ?)",
+            [score, full, level, absent],
+        )
+    con.execute(  # outside every school year: summarised by neither
+        "INSERT INTO wh.fact_score (student_key, exam_key, school_key, county_code, "
+        "province_code, exam_date, subject_code, score, full_mark, absent) VALUES "
+        "(uuid(), 2, 1, '110101', '11', DATE '2020-01-01', '01', 70, 100, false)"
+    )
+    for rollup in ("agg_score", "agg_score_band"):
+        con.execute(f"INSERT INTO wh.{rollup} BY NAME {transform.TABLE_SQL[rollup]}")
+
+    def verdicts() -> dict[str, tuple[str, str]]:
+        return {
+            r.table: (r.status, r.detail)
+            for r in checks.derived(con)
+            if r.table in ("agg_score", "agg_score_band")
+        }
+
+    assert verdicts() == {
+        "agg_score": ("pass", "4 summarised, 4 expected"),
+        "agg_score_band": ("pass", "2 summarised, 2 expected"),
+    }
+    con.execute("DELETE FROM wh.agg_score_band WHERE level = 'B'")
+    assert verdicts() == {
+        "agg_score": ("pass", "4 summarised, 4 expected"),
+        "agg_score_band": ("fail", "1 summarised, 2 expected"),
+    }
+    con.execute("UPDATE wh.agg_score_band SET students = 2")
+    con.execute("UPDATE wh.agg_score SET records = records + 1")
+    assert verdicts() == {
+        "agg_score": ("fail", "5 summarised, 4 expected"),
+        "agg_score_band": ("pass", "2 summarised, 2 expected"),
+    }
