@@ -319,6 +319,7 @@ def measure_size(run: Run, template: str, n: int, args: argparse.Namespace) -> d
     url = sqlalchemy_url(run.admin_dsn, seeded_db)  # the form XUEJI_DATABASE_URL takes
     raw_s: list[float] = []
     land_s: list[float] = []
+    land_cpu: list[dict[str, Any]] = []
     etl_s: list[float] = []
     rows = 0
     raw_rss = etl_rss = 0.0
@@ -335,6 +336,7 @@ def measure_size(run: Run, template: str, n: int, args: argparse.Namespace) -> d
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         land_s.append(land["seconds"])
+        land_cpu.append(land)
         folder = Path(tempfile.mkdtemp(prefix="xueji-bench-etl-"))
         try:
             done = run.child_run("etl", {"url": url, "warehouse": str(folder)})
@@ -363,6 +365,7 @@ def measure_size(run: Run, template: str, n: int, args: argparse.Namespace) -> d
         "land_s": round(landed, 3),
         "land_samples_s": [round(x, 3) for x in land_s],
         "land_ratio": round(r / landed, 2) if landed else None,
+        "land_cpu": cpu_summary(land_cpu),
         "etl_s": round(e, 3),
         "etl_samples_s": [round(x, 3) for x in etl_s],
         "etl_rows_per_s": round(rows / e) if e else None,
@@ -427,9 +430,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "ETL's memory cap), nothing else: the best ratio any ETL that keeps the rows reaches here"
     )
     for s in sizes:
+        land = s["land_cpu"]
+        cpu = (
+            f" ({land['client_cpu_s']:.1f} client + {land['server_cpu_s']:.1f} server CPU s)"
+            if land["server_cpu_s"] is not None
+            else ""
+        )
         print(
-            f"{s['students']:>10,}  landed {s['land_s']:.2f} s against raw {s['raw_s']:.2f} s: "
-            f"ratio {s['land_ratio']:.2f}"
+            f"{s['students']:>10,}  landed {s['land_s']:.2f} s{cpu} against raw "
+            f"{s['raw_s']:.2f} s: ratio {s['land_ratio']:.2f}"
         )
     rss_ratio = None
     if len(sizes) > 1 and sizes[0]["etl_peak_rss_mb"]:

@@ -13,7 +13,9 @@ like a real autumn term. Deterministic under ``seed`` for a given registry and `
   stayed — a change in a past year would contradict the years after it): transfers inside a
   county, across counties and across provinces (filed by the receiving school), 休学 with
   复学 for about half of them some weeks later, 复学 of the seed's own suspended students,
-  辍学 (义务教育), 退学 (高中), 调班, 留级, 出国(出境) and 其他离校. Most are approved and
+  辍学 (义务教育) with 返校 for some of them, 退学 and 开除学籍 (高中), 调班, 留级, 跳级,
+  出国(出境) and 其他离校 (返校 too), and 死亡. The rare kinds (跳级, 开除学籍, 死亡, 返校)
+  are filed at least once even when the random draw missed them. Most are approved and
   applied; some are rejected at a step with a comment, a few cancelled by the applicant, and
   some still pending — a share of those with a step past its deadline (超期).
 - **Graduations** of every finished school year's graduating grades (6th or 5th grade by the
@@ -64,9 +66,19 @@ KINDS: tuple[tuple[str, int], ...] = (
     (wf.WITHDRAWAL, 4),
     (wf.CLASS_CHANGE, 10),
     (wf.REPEAT, 3),
+    (wf.SKIP, 1),
     (wf.ABROAD, 3),
     (wf.OTHER_LEAVE, 2),
+    (wf.EXPULSION, 1),
+    (wf.DEATH, 1),
 )
+# Rare in life and so in a random draw: the demo makes at least one of each effective
+# (_Lifecycle.every_kind_once), so that every screen and dashboard breakdown has one to show.
+EVERY_DEMO_HAS: tuple[str, ...] = (wf.SKIP, wf.EXPULSION, wf.DEATH, wf.RETURN)
+# Requests whose effect is a status 返校 takes back (workflow: 辍学, 出国(出境), 其他离校).
+LEAVERS = frozenset({wf.DROPOUT, wf.ABROAD, wf.OTHER_LEAVE})
+# Share of the students who left (辍学, 出国(出境), 其他离校) that come back (返校) this term.
+RETURN_SHARE = 0.3
 REASONS: dict[str, tuple[str, ...]] = {
     wf.TRANSFER: ("T1", "T2", "T3", "T3", "T4", "T4", "T9"),
     wf.SUSPENSION: ("10", "19", "26", "27", "99"),
@@ -75,6 +87,9 @@ REASONS: dict[str, tuple[str, ...]] = {
     wf.ABROAD: ("28", "30"),
     wf.OTHER_LEAVE: ("99",),
     wf.REPEAT: ("10", "99"),
+    wf.SKIP: ("01",),
+    wf.EXPULSION: ("23", "99"),
+    wf.DEATH: ("41", "42", "72", "79", "81", "89"),
 }
 REJECT_COMMENTS = (
     "证明材料不全，请补充后重新申请。",
@@ -156,6 +171,9 @@ class _Lifecycle:
         }
         self.by_code = {s.code: s for s in self.schools.values()}
         self.refusals: list[tuple[str, str]] = []  # (type, why): a demo should have none
+        self.left: list[tuple[_Pupil, date]] = []  # who left (LEAVERS) this term, and when
+        self.returned: set[int] = set()  # students with a 返校 filed
+        self.effective_kinds: set[str] = set()  # request types with an effective request
 
     # ------------------------------------------------------------------------- scopes
     def registrar(self, school_id: int) -> Scope:
@@ -356,6 +374,8 @@ class _Lifecycle:
                     break
             if progress:
                 progress(1)
+        drawn = set(chosen)
+        self.every_kind_once(rng, [p for p in enrolled if p not in drawn], days)
         # The seed's own suspended students: most come back this term.
         for pupil in (p for p in pupils if p.status == wf.SUSPENDED):
             if rng.random() < 0.7:
@@ -363,7 +383,89 @@ class _Lifecycle:
                     rng, pupil, wf.RESUMPTION, rng.choice(days), target_class=pupil.class_id
                 )
 
-    def one_student(self, rng: random.Random, pupil: _Pupil, kind: str, days: list[date]) -> bool:
+    def every_kind_once(self, rng: random.Random, spare: list[_Pupil], days: list[date]) -> None:
+        """File each of EVERY_DEMO_HAS that has no effective request yet, approved early in the
+        term, for a student not drawn (返校: for the first who left and has not come back)."""
+        spare = sorted(spare, key=lambda p: p.id)
+        rng.shuffle(spare)
+        early = days[: max(1, len(days) // 2)]  # time enough for every step before today
+        for kind in EVERY_DEMO_HAS:
+            if kind in self.effective_kinds:
+                continue
+            if kind == wf.RETURN:
+                for pupil, left_on in sorted(self.left, key=lambda x: (x[1], x[0].id)):
+                    if pupil.id not in self.returned:
+                        self.file_return(rng, pupil, left_on, days, certain=True)
+                        break
+                continue
+            for pupil in list(spare):
+                if self.fits(pupil, kind) and self.one_student(
+                    rng, pupil, kind, early, outcome="approved"
+                ):
+                    spare.remove(pupil)
+                    break
+
+    def fits(self, pupil: _Pupil, kind: str) -> bool:
+        """Whether a request of ``kind`` can be filed for the student at all (stage, grade)."""
+        grade = grade_by_code(pupil.grade)
+        if grade is None:
+            return False
+        if kind in (wf.EXPULSION, wf.WITHDRAWAL, wf.REPEAT):
+            return grade.stage == "senior"
+        if kind == wf.SKIP:
+            return self.skip_class_options(pupil) != []
+        return True
+
+    def skip_class_options(self, pupil: _Pupil) -> list[int]:
+        """Classes of the next grade up at the student's school, for 跳级: in senior high only
+        (the workflow refuses it in compulsory education), up to the graduating grade (高二 →
+        高三 to sit the 高考 a year early; the 高一 of the demo mostly still hold L numbers)."""
+        grade = grade_by_code(pupil.grade)
+        if grade is None or grade.stage != "senior":
+            return []
+        last = stage_length(grade.stage, self.schools[pupil.school_id].primary_years)
+        if grade.year >= last:
+            return []
+        return list(self.classes.get((pupil.school_id, f"{pupil.grade[0]}{grade.year + 1}"), ()))
+
+    def file_return(
+        self,
+        rng: random.Random,
+        pupil: _Pupil,
+        left_on: date,
+        days: list[date],
+        *,
+        certain: bool = False,
+    ) -> None:
+        """返校 some weeks after the student left, into the class they left, when that day is
+        still before today (always when ``certain``, as soon as possible)."""
+        back = self.later(left_on, rng.randint(15, 45))
+        if back >= days[-1]:
+            if not certain:
+                return
+            back = self.later(left_on, 1)
+            if back >= days[-1]:
+                return
+        request = self.file_and_run(
+            rng,
+            pupil,
+            wf.RETURN,
+            back,
+            target_class=pupil.class_id,
+            outcome="approved" if certain else None,
+        )
+        if request is not None:
+            self.returned.add(pupil.id)
+
+    def one_student(
+        self,
+        rng: random.Random,
+        pupil: _Pupil,
+        kind: str,
+        days: list[date],
+        *,
+        outcome: str | None = None,
+    ) -> bool:
         """File (and run) a request of ``kind`` for the student; False when it does not fit."""
         grade = grade_by_code(pupil.grade)
         if grade is None:
@@ -379,6 +481,8 @@ class _Lifecycle:
             kind = wf.WITHDRAWAL
         elif kind == wf.WITHDRAWAL and grade.stage != "senior":
             kind = wf.DROPOUT
+        elif kind == wf.EXPULSION and grade.stage != "senior":
+            return False  # 义务教育 does not expel
         target_class: int | None = None
         if kind == wf.CLASS_CHANGE:
             others = [c for c in self.classes.get((pupil.school_id, pupil.grade), ())]
@@ -394,6 +498,11 @@ class _Lifecycle:
             if not below:
                 return False
             target_class = rng.choice(below)
+        elif kind == wf.SKIP:
+            above = self.skip_class_options(pupil)
+            if not above:
+                return False
+            target_class = rng.choice(above)
         if kind == wf.SUSPENSION:
             # Early enough in the term that about half come back before today.
             on = rng.choice(days[: max(1, len(days) * 2 // 3)])
@@ -404,7 +513,14 @@ class _Lifecycle:
             if back < days[-1] and rng.random() < 0.6:
                 self.file_and_run(rng, pupil, wf.RESUMPTION, back, target_class=pupil.class_id)
             return True
-        filed = self.file_and_run(rng, pupil, kind, rng.choice(days), target_class=target_class)
+        filed = self.file_and_run(
+            rng, pupil, kind, rng.choice(days), target_class=target_class, outcome=outcome
+        )
+        if filed is not None and filed.state == "effective" and kind in LEAVERS:
+            left_on = filed.closed_at.date()
+            self.left.append((pupil, left_on))
+            if rng.random() < RETURN_SHARE:
+                self.file_return(rng, pupil, left_on, days)
         return filed is not None
 
     def transfer_target(
@@ -517,6 +633,8 @@ class _Lifecycle:
             day = nxt
             acted += 1
         self.report.counts[request.state] += 1
+        if request.state == "effective":
+            self.effective_kinds.add(change_type)
         if request.state == "submitted" and request.due_date and request.due_date < today:
             self.report.counts["overdue"] += 1
         return request

@@ -141,6 +141,8 @@ def test_a_few_percent_of_students_get_requests_of_several_types(world):
     types = {t for (t,) in q(world, "SELECT DISTINCT change_type FROM status_change_request")}
     assert {wf.TRANSFER, wf.SUSPENSION, wf.RESUMPTION} <= types
     assert types & {wf.DROPOUT, wf.WITHDRAWAL} and len(types) >= 5
+    # The rare kinds too, so that every breakdown of the demo has one to show.
+    assert {wf.SKIP, wf.EXPULSION, wf.DEATH, wf.RETURN} <= types
     assert report.refusals == []  # every request the seed meant to file was accepted
 
 
@@ -220,11 +222,15 @@ def test_every_approved_transfer_moved_the_active_enrollment(world):
 def test_effective_requests_changed_the_student(world):
     expected = {
         wf.SUSPENSION: {wf.SUSPENDED, wf.ENROLLED},  # some came back since
-        wf.DROPOUT: {wf.DROPPED_OUT},
+        wf.DROPOUT: {wf.DROPPED_OUT, wf.ENROLLED},  # some came back since (返校)
         wf.WITHDRAWAL: {wf.WITHDRAWN},
-        wf.ABROAD: {wf.GONE_ABROAD},
-        wf.OTHER_LEAVE: {wf.LEFT_OTHER},
+        wf.ABROAD: {wf.GONE_ABROAD, wf.ENROLLED},
+        wf.OTHER_LEAVE: {wf.LEFT_OTHER, wf.ENROLLED},
         wf.RESUMPTION: {wf.ENROLLED},
+        wf.RETURN: {wf.ENROLLED},
+        wf.SKIP: {wf.ENROLLED},
+        wf.EXPULSION: {wf.EXPELLED},
+        wf.DEATH: {wf.DECEASED},
     }
     rows = q(
         world,
@@ -234,6 +240,44 @@ def test_effective_requests_changed_the_student(world):
     for change_type, status in rows:
         if change_type in expected:
             assert status in expected[change_type], (change_type, status)
+
+
+def test_skips_move_up_a_grade_and_returns_follow_a_leave(world):
+    skips = q(
+        world,
+        "SELECT r.to_class_id, r.to_grade_code, e.class_id, e.grade_code, p.grade_code "
+        "FROM status_change_request r "
+        "JOIN enrollment e ON e.student_id = r.student_id AND e.is_active AND e.ended_on IS NULL "
+        "JOIN school_year y ON y.id = e.school_year_id "
+        "JOIN enrollment p ON p.student_id = r.student_id AND p.school_year_id = ("
+        "  SELECT MAX(id) FROM school_year WHERE start_date < y.start_date) "
+        "WHERE r.change_type = :t AND r.state = 'effective'",
+        t=wf.SKIP,
+    )
+    assert skips
+    for to_class, to_grade, class_id, grade, last_year in skips:
+        # In the class asked for, a grade up: two grades above last year's (高一 → 高三).
+        assert (class_id, grade) == (to_class, to_grade)
+        assert grade[0] == last_year[0] == "3" and int(grade[1]) == int(last_year[1]) + 2
+    returns = q(
+        world,
+        "SELECT r.student_id, r.submitted_at FROM status_change_request r "
+        "WHERE r.change_type = :t AND r.state = 'effective'",
+        t=wf.RETURN,
+    )
+    assert returns
+    for student_id, submitted in returns:
+        left = q(
+            world,
+            "SELECT change_type FROM status_change_request WHERE student_id = :s "
+            "AND state = 'effective' AND closed_at <= :at AND change_type IN (:a, :b, :c)",
+            s=student_id,
+            at=submitted,
+            a=wf.DROPOUT,
+            b=wf.ABROAD,
+            c=wf.OTHER_LEAVE,
+        )
+        assert left, student_id
 
 
 def test_every_finished_year_graduates_its_graduating_grades(world):
