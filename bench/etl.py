@@ -314,6 +314,15 @@ def cpu_summary(samples: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _run_in_scratch(run: Run, child: str, url: str) -> dict[str, Any]:
+    """Run a child that writes into a warehouse folder, in a fresh one removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix=f"xueji-bench-{child}-"))
+    try:
+        return run.child_run(child, {"url": url, "warehouse": str(folder)})
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def measure_size(run: Run, template: str, n: int, args: argparse.Namespace) -> dict[str, Any]:
     seeded_db, teaching, made = nation_database(run, template, "etl", n, args)
     url = sqlalchemy_url(run.admin_dsn, seeded_db)  # the form XUEJI_DATABASE_URL takes
@@ -330,24 +339,17 @@ def measure_size(run: Run, template: str, n: int, args: argparse.Namespace) -> d
         raw_s.append(raw["seconds"])
         raw_cpu.append(raw)
         rows, raw_rss = raw["rows"], raw["peak_rss_mb"]
-        folder = Path(tempfile.mkdtemp(prefix="xueji-bench-land-"))
-        try:
-            land = run.child_run("land", {"url": url, "warehouse": str(folder)})
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
+        land = _run_in_scratch(run, "land", url)
         land_s.append(land["seconds"])
         land_cpu.append(land)
-        folder = Path(tempfile.mkdtemp(prefix="xueji-bench-etl-"))
-        try:
-            done = run.child_run("etl", {"url": url, "warehouse": str(folder)})
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
+        done = _run_in_scratch(run, "etl", url)
         etl_s.append(done["seconds"])
         etl_cpu.append(done)
         etl_rss = max(etl_rss, done["peak_rss_mb"])
         log(
             f"[{n:,}] round {round_no}: raw ADBC {raw['seconds']:.2f} s ({rows:,} rows), "
-            f"landed {land['seconds']:.2f} s, etl {done['seconds']:.2f} s, peak RSS {done['peak_rss_mb']:.0f} MB"
+            f"landed {land['seconds']:.2f} s, etl {done['seconds']:.2f} s, "
+            f"peak RSS {done['peak_rss_mb']:.0f} MB"
         )
     if made:
         run.drop_database(seeded_db)
